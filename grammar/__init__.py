@@ -1,0 +1,14 @@
+"""The Hog language front end: a Lark LALR grammar and a parser to a typed AST."""
+
+from __future__ import annotations
+
+from grammar.errors import HogCompileError, HogError, HogSyntaxError
+
+__all__ = ["HogCompileError", "HogError", "HogSyntaxError", "parse_program"]
+
+
+def parse_program(source: str):  # noqa: ANN201 - the real signature lives in grammar.parser
+    """Parse Hog source into a `grammar.ast.Program`. Raises `HogSyntaxError`."""
+    from grammar.parser import parse_program as _parse
+
+    return _parse(source)
