@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from grammar.errors import HogCompileError, HogError, HogSyntaxError
+
+if TYPE_CHECKING:
+    from grammar.ast import Program
 
 __all__ = ["HogCompileError", "HogError", "HogSyntaxError", "parse_program"]
 
 
-def parse_program(source: str):  # noqa: ANN201 - the real signature lives in grammar.parser
+def parse_program(source: str) -> Program:
     """Parse Hog source into a `grammar.ast.Program`. Raises `HogSyntaxError`."""
     from grammar.parser import parse_program as _parse
 

@@ -1,0 +1,36 @@
+"""Checks on the repository itself: lint-clean, and the README's commands are the ones CI runs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_ruff_reports_nothing() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "."],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _readme_quickstart_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", section, flags=re.S)
+
+
+def test_readme_has_exactly_two_setup_commands() -> None:
+    commands = _readme_quickstart_commands()
+    assert len(commands) == 2, commands
+    assert all("\n" not in c for c in commands), "each set-up command is one line"
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    test_command = _readme_quickstart_commands()[1]
+    ci_script = (ROOT / ".ci" / "run").read_text()
+    assert test_command in ci_script
