@@ -1,0 +1,640 @@
+"""Date and time builtins: parsing, time zones, arithmetic, truncation, ClickHouse-style formatting.
+
+Values are PostHog's tagged dicts (see `hogvm/values.py`): a date is `{__hogDate__, year, month,
+day}`, a datetime is `{__hogDateTime__, dt, zone}` with `dt` in epoch seconds (a float, or whatever
+number `fromUnixTimestamp` was given) and `zone` an IANA name that only affects how the instant is
+read as a wall clock. Time zones come from the standard library's `zoneinfo`.
+
+Compatibility. Outputs match PostHog's Python VM for UTC values, which is what taggers produce
+(`toDateTime`, `fromUnixTimestamp` and `now()` all default to UTC). Deliberate differences, each
+pinned by a test in tests/test_stl_dates.py:
+
+- Wall-clock reads (`extract`, `toYear`, `dateTrunc`, `dateAdd`, `dateDiff`, `toStartOf*`) use the
+  value's own zone. PostHog's Python VM takes the UTC wall clock and labels it with the zone, which
+  shifts every non-UTC answer by the zone's offset; its TypeScript VM and ClickHouse read the real
+  local time, as we do.
+- A zone argument is honoured wherever PostHog's TypeScript VM honours it (`now(zone)`,
+  `toDateTime(s, zone)`, `toUnixTimestampMilli(x, zone)`); the Python VM silently drops it.
+- Input PostHog's Python VM crashes on with a raw Python exception (an unknown zone, a `null` or a
+  list where a date belongs, an unknown unit) raises a `HogVMException` saying what was expected.
+- `toDate(number)` reads the timestamp in UTC, not in the host machine's zone.
+
+A local wall time that a DST change skips or repeats resolves to the offset with the larger UTC
+offset (the summer-time reading), as PostHog's `pytz.localize(..., is_dst=True)` does.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import re
+import time
+import zoneinfo
+from collections.abc import Callable
+from typing import Any
+
+from hogvm.errors import HogVMException
+from hogvm.stl.registry import StlContext, builtin
+from hogvm.values import DATE_TAG, DATETIME_TAG, INTERVAL_TAG, is_hog_date, is_hog_datetime
+
+UTC = _dt.UTC
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# --- values -----------------------------------------------------------------------------------
+
+
+def hog_date(year: int, month: int, day: int) -> dict[str, Any]:
+    return {DATE_TAG: True, "year": year, "month": month, "day": day}
+
+
+def hog_datetime(seconds: float, zone: str = "UTC") -> dict[str, Any]:
+    return {DATETIME_TAG: True, "dt": seconds, "zone": zone}
+
+
+def hog_interval(value: Any, unit: str) -> dict[str, Any]:
+    return {INTERVAL_TAG: True, "value": value, "unit": unit}
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if is_hog_datetime(value):
+        return "DateTime"
+    if is_hog_date(value):
+        return "Date"
+    names = {bool: "boolean", int: "integer", float: "float", str: "string", list: "array",
+             tuple: "tuple", dict: "object"}
+    return names.get(type(value), "function")
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) is int or type(value) is float
+
+
+def _require_number(fn: str, value: Any, what: str = "a number") -> int | float:
+    if not _is_number(value):
+        raise HogVMException(f"{fn}: expected {what}, got {_type_name(value)}")
+    return value
+
+
+# --- time zones -------------------------------------------------------------------------------
+
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*")
+
+
+@functools.cache
+def _zones_by_lowercase_name() -> dict[str, str]:
+    return {name.lower(): name for name in zoneinfo.available_timezones()}
+
+
+@functools.lru_cache(maxsize=256)
+def _load_zone(name: str) -> _dt.tzinfo | None:
+    if name == "UTC":
+        return UTC
+    if len(name) > 64 or not _ZONE_NAME.fullmatch(name):
+        return None  # never let arbitrary text reach the file system
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        canonical = _zones_by_lowercase_name().get(name.lower())  # 'europe/berlin' works in PostHog
+        return zoneinfo.ZoneInfo(canonical) if canonical else None
+
+
+def get_zone(name: Any) -> _dt.tzinfo:
+    """The tzinfo for an IANA zone name; `HogVMException` for anything else."""
+    if type(name) is not str:
+        raise HogVMException(f"Time zone must be a string, got {_type_name(name)}")
+    zone = _load_zone(name)
+    if zone is None:
+        raise HogVMException(f"Unknown time zone: {name!r}")
+    return zone
+
+
+def _optional_zone(args: list[Any], index: int) -> str | None:
+    """The zone argument at `index` if given and not null, validated."""
+    if len(args) <= index or args[index] is None or args[index] == "":
+        return None
+    get_zone(args[index])
+    return args[index]
+
+
+# --- instants and wall clocks -----------------------------------------------------------------
+
+
+def resolve_wall_time(naive: _dt.datetime, tz: _dt.tzinfo) -> _dt.datetime:
+    """Attach `tz` to a local wall time. A time skipped or repeated by a DST change takes the
+    larger UTC offset, as `pytz.localize(is_dst=True)` does in PostHog's Python VM."""
+    first = naive.replace(tzinfo=tz, fold=0)
+    second = naive.replace(tzinfo=tz, fold=1)
+    first_offset, second_offset = first.utcoffset(), second.utcoffset()
+    if first_offset is None or second_offset is None or first_offset >= second_offset:
+        return first
+    return second
+
+
+def _from_epoch(seconds: float, tz: _dt.tzinfo) -> _dt.datetime:
+    try:
+        return _dt.datetime.fromtimestamp(seconds, tz)
+    except (OverflowError, OSError, ValueError) as e:
+        raise HogVMException(f"DateTime out of range: {seconds!r} seconds since 1970") from e
+
+
+def wall_clock(value: Any, fn: str) -> _dt.datetime:
+    """An aware datetime for a Date (midnight UTC) or DateTime (the instant in its own zone)."""
+    if is_hog_datetime(value):
+        seconds = value.get("dt")
+        if not _is_number(seconds):
+            raise HogVMException(f"{fn}: DateTime has a non-numeric 'dt': {_type_name(seconds)}")
+        return _from_epoch(seconds, get_zone(value.get("zone") or "UTC"))
+    if is_hog_date(value):
+        return _date_midnight(value, UTC, fn)
+    raise HogVMException(f"{fn}: expected a Date or DateTime, got {_type_name(value)}")
+
+
+def _zone_name(value: dict[str, Any]) -> str:
+    """The zone a result derived from `value` carries: its own for a DateTime, UTC for a Date."""
+    return (value.get("zone") or "UTC") if is_hog_datetime(value) else "UTC"
+
+
+def _date_midnight(value: dict[str, Any], tz: _dt.tzinfo, fn: str) -> _dt.datetime:
+    try:
+        naive = _dt.datetime(value["year"], value["month"], value["day"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise HogVMException(f"{fn}: invalid Date {value!r}") from e
+    return resolve_wall_time(naive, tz)
+
+
+def _wall_clock_or_string(value: Any, fn: str) -> _dt.datetime:
+    if type(value) is str:
+        parsed = parse_date_like(value)
+        if parsed is None:
+            raise HogVMException(f"{fn}: could not parse date: {value!r}")
+        return parsed
+    return wall_clock(value, fn)
+
+
+def _seconds(moment: _dt.datetime) -> float:
+    return moment.timestamp()
+
+
+# --- parsing ----------------------------------------------------------------------------------
+
+# The date-like strings all of PostHog's VMs accept: an extended-format date, optionally a time
+# (minutes required, seconds optional, a fraction only after seconds) and an offset.
+_DATE_LIKE = re.compile(
+    r"""([0-9]{4})-([0-9]{2})-([0-9]{2})
+        (?:[Tt\ ]
+            ([01][0-9]|2[0-3]):([0-5][0-9])
+            (?::([0-5][0-9])(?:[.,]([0-9]{1,9}))?)?
+            (Z|z|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)?
+        )?""",
+    re.VERBOSE,
+)
+
+
+def parse_date_like(text: str, zone: str | None = None) -> _dt.datetime | None:
+    """An aware datetime for a date-like string, else None.
+
+    Input without an offset is read as wall time in `zone` (UTC when None). Digits beyond
+    milliseconds are dropped, not rounded, as PostHog's VMs do."""
+    match = _DATE_LIKE.fullmatch(text.strip())
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    millis = int(fraction[:3].ljust(3, "0")) if fraction else 0
+    try:
+        naive = _dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                             int(second or 0), millis * 1000)
+    except ValueError:  # 2024-02-30, year 0
+        return None
+    if offset is None:
+        return resolve_wall_time(naive, get_zone(zone) if zone else UTC)
+    if offset in ("Z", "z"):
+        return naive.replace(tzinfo=UTC)
+    digits = offset[1:].replace(":", "")
+    delta = _dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+    return naive.replace(tzinfo=_dt.timezone(-delta if offset[0] == "-" else delta))
+
+
+def date_string_to_seconds(text: str) -> float | None:
+    """Epoch seconds of a date-like string, as `toDateTime` reads it; None if it is not one.
+    Comparison operators use this to compare a datetime with a string."""
+    parsed = parse_date_like(text)
+    return None if parsed is None else _seconds(parsed)
+
+
+# --- now --------------------------------------------------------------------------------------
+
+
+def _now_seconds(ctx: StlContext) -> float:
+    # A host or test may pin the clock by giving the context a `now()` returning epoch seconds.
+    clock: Callable[[], float] | None = getattr(ctx, "now", None)
+    return clock() if callable(clock) else time.time()
+
+
+@builtin("now", 0, 1)
+def now(args: list[Any], ctx: StlContext) -> dict[str, Any]:
+    return hog_datetime(_now_seconds(ctx), _optional_zone(args, 0) or "UTC")
+
+
+@builtin("today", 0, 0)
+def today(args: list[Any], ctx: StlContext) -> dict[str, Any]:
+    moment = _from_epoch(_now_seconds(ctx), UTC)
+    return hog_date(moment.year, moment.month, moment.day)
+
+
+# --- conversions ------------------------------------------------------------------------------
+
+
+@builtin("toDate", 1, 1)
+def to_date(args: list[Any], ctx: StlContext) -> dict[str, Any] | None:
+    value = args[0]
+    if _is_number(value):
+        moment = _from_epoch(value, UTC)
+    elif type(value) is str:
+        parsed = parse_date_like(value)
+        if parsed is None:
+            return None  # like PostHog: an unparseable string is null, not an error
+        moment = parsed
+    elif value is None:
+        return None
+    elif is_hog_date(value) or is_hog_datetime(value):
+        moment = wall_clock(value, "toDate")
+    else:
+        raise HogVMException(f"toDate: expected a string or a number, got {_type_name(value)}")
+    return hog_date(moment.year, moment.month, moment.day)
+
+
+@builtin("toDateTime", 1, 2)
+def to_datetime(args: list[Any], ctx: StlContext) -> dict[str, Any] | None:
+    value = args[0]
+    zone = _optional_zone(args, 1)
+    if _is_number(value):
+        return hog_datetime(float(value), zone or "UTC")
+    if type(value) is str:
+        parsed = parse_date_like(value, zone)
+        return None if parsed is None else hog_datetime(_seconds(parsed), zone or "UTC")
+    if value is None:
+        return None
+    if is_hog_datetime(value):
+        return hog_datetime(value["dt"], zone or value.get("zone") or "UTC")
+    if is_hog_date(value):
+        return hog_datetime(_seconds(_date_midnight(value, get_zone(zone or "UTC"), "toDateTime")),
+                            zone or "UTC")
+    raise HogVMException(f"toDateTime: expected a string or a number, got {_type_name(value)}")
+
+
+@builtin("toTimeZone", 2, 2)
+def to_time_zone(args: list[Any], ctx: StlContext) -> dict[str, Any]:
+    value, zone = args
+    if not is_hog_datetime(value):
+        raise HogVMException(f"toTimeZone: expected a DateTime, got {_type_name(value)}")
+    get_zone(zone)
+    return {**value, "zone": zone}
+
+
+def _unix_seconds(fn: str, value: Any, zone: str | None) -> float:
+    if is_hog_datetime(value):
+        return value["dt"]
+    if is_hog_date(value):
+        return _seconds(_date_midnight(value, get_zone(zone or "UTC"), fn))
+    if type(value) is str:
+        parsed = parse_date_like(value, zone)
+        if parsed is None:
+            raise HogVMException(f"{fn}: could not parse date: {value!r}")
+        return _seconds(parsed)
+    raise HogVMException(f"{fn}: expected a Date, DateTime or date string, got {_type_name(value)}")
+
+
+@builtin("toUnixTimestamp", 1, 2)
+def to_unix_timestamp(args: list[Any], ctx: StlContext) -> float:
+    return _unix_seconds("toUnixTimestamp", args[0], _optional_zone(args, 1))
+
+
+@builtin("toUnixTimestampMilli", 1, 2)
+def to_unix_timestamp_milli(args: list[Any], ctx: StlContext) -> int:
+    seconds = _unix_seconds("toUnixTimestampMilli", args[0], _optional_zone(args, 1))
+    try:
+        return int(seconds * 1000)
+    except (OverflowError, ValueError) as e:
+        raise HogVMException(f"toUnixTimestampMilli: DateTime out of range: {seconds!r}") from e
+
+
+@builtin("fromUnixTimestamp", 1, 1)
+def from_unix_timestamp(args: list[Any], ctx: StlContext) -> dict[str, Any]:
+    # The number is kept as given (an int stays an int), as in PostHog's Python VM.
+    return hog_datetime(_require_number("fromUnixTimestamp", args[0]))
+
+
+@builtin("fromUnixTimestampMilli", 1, 1)
+def from_unix_timestamp_milli(args: list[Any], ctx: StlContext) -> dict[str, Any]:
+    return hog_datetime(float(_require_number("fromUnixTimestampMilli", args[0])) / 1000.0)
+
+
+# --- formatDateTime ---------------------------------------------------------------------------
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
+def _hour12(m: _dt.datetime) -> str:
+    return f"{(m.hour % 12) or 12:02d}"
+
+
+def _am_pm(m: _dt.datetime) -> str:
+    return "AM" if m.hour < 12 else "PM"
+
+
+def _offset(m: _dt.datetime) -> str:
+    delta = m.utcoffset() or _dt.timedelta(0)
+    sign = "-" if delta < _dt.timedelta(0) else "+"
+    total = abs(int(delta.total_seconds()))
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{sign}{hours:02d}{minutes:02d}" + (f"{seconds:02d}" if seconds else "")
+
+
+# The ClickHouse `%` codes PostHog's Python VM supports, each rendered as that VM renders it
+# (through C `strftime`, so e.g. `%e` is zero-padded and `%C` is the two-digit year). Codes not
+# listed here (`%Q`, `%x`, ...) print nothing, as there.
+_FORMAT_CODES: dict[str, Callable[[_dt.datetime], str]] = {
+    "a": lambda m: _WEEKDAYS[m.weekday()][:3],
+    "b": lambda m: _MONTHS[m.month - 1][:3],
+    "c": lambda m: f"{m.month:02d}",
+    "C": lambda m: f"{m.year % 100:02d}",
+    "d": lambda m: f"{m.day:02d}",
+    "D": lambda m: f"{m.month:02d}/{m.day:02d}/{m.year % 100:02d}",
+    "e": lambda m: f"{m.day:02d}",
+    "f": lambda m: f"{m.microsecond:06d}",
+    "F": lambda m: f"{m.year}-{m.month:02d}-{m.day:02d}",
+    "g": lambda m: f"{m.year % 100:02d}",
+    "G": lambda m: str(m.year),
+    "h": _hour12,
+    "H": lambda m: f"{m.hour:02d}",
+    "i": lambda m: f"{m.minute:02d}",
+    "I": _hour12,
+    "j": lambda m: f"{m.timetuple().tm_yday:03d}",
+    "k": lambda m: f"{m.hour:02d}",
+    "l": _hour12,
+    "m": lambda m: f"{m.month:02d}",
+    "M": lambda m: _MONTHS[m.month - 1],
+    "n": lambda m: "\n",
+    "p": _am_pm,
+    "r": lambda m: f"{_hour12(m)}:{m.minute:02d} {_am_pm(m)}",
+    "R": lambda m: f"{m.hour:02d}:{m.minute:02d}",
+    "s": lambda m: f"{m.second:02d}",
+    "S": lambda m: f"{m.second:02d}",
+    "t": lambda m: "\t",
+    "T": lambda m: f"{m.hour:02d}:{m.minute:02d}:{m.second:02d}",
+    "u": lambda m: str(m.isoweekday()),
+    "V": lambda m: f"{m.isocalendar()[1]:02d}",
+    "w": lambda m: str(m.isoweekday() % 7),
+    "W": lambda m: _WEEKDAYS[m.weekday()],
+    "y": lambda m: f"{m.year % 100:02d}",
+    "Y": lambda m: str(m.year),
+    "z": _offset,
+    "%": lambda m: "%",
+}
+
+MAX_FORMAT_LENGTH = 10_000
+
+
+def format_datetime(moment: _dt.datetime, pattern: str) -> str:
+    parts: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        percent = pattern.find("%", i)
+        if percent < 0:
+            parts.append(pattern[i:])
+            break
+        parts.append(pattern[i:percent])
+        if percent + 1 < n:
+            render = _FORMAT_CODES.get(pattern[percent + 1])
+            if render is not None:
+                parts.append(render(moment))
+        i = percent + 2
+    return "".join(parts)
+
+
+@builtin("formatDateTime", 2, 3)
+def format_date_time(args: list[Any], ctx: StlContext) -> str:
+    value, pattern = args[0], args[1]
+    if not is_hog_datetime(value):
+        raise HogVMException(f"formatDateTime: expected a DateTime, got {_type_name(value)}")
+    if type(pattern) is not str:
+        raise HogVMException(f"formatDateTime: format must be a string, got {_type_name(pattern)}")
+    # Every code expands to at most 11 characters, so the output is bounded by the input.
+    ctx.charge(len(pattern) * 11)
+    zone = _optional_zone(args, 2) or value.get("zone") or "UTC"
+    seconds = value.get("dt")
+    if not _is_number(seconds):
+        raise HogVMException(f"formatDateTime: DateTime has a non-numeric 'dt': {_type_name(seconds)}")
+    return format_datetime(_from_epoch(seconds, get_zone(zone)), pattern)
+
+
+# --- arithmetic -------------------------------------------------------------------------------
+
+# dateAdd units, as (unit applied, multiplier). Days and months move the wall clock (so a day
+# stays a calendar day across DST), hours and smaller move the instant.
+_ADD_UNITS = {
+    "second": ("second", 1),
+    "minute": ("minute", 1),
+    "hour": ("hour", 1),
+    "day": ("day", 1),
+    "week": ("day", 7),
+    "month": ("month", 1),
+    "year": ("month", 12),
+}
+_SECONDS_PER = {"second": 1, "minute": 60, "hour": 3600}
+
+
+def _add_months(moment: _dt.datetime, months: int) -> _dt.datetime:
+    index = moment.year * 12 + (moment.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    if not 1 <= year <= 9999:
+        raise HogVMException(f"dateAdd: result year {year} is out of range")
+    day = moment.day
+    while True:  # clamp Jan 31 + 1 month to the end of February, as ClickHouse does
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            day -= 1
+
+
+def _apply_interval(fn: str, value: Any, amount: Any, unit: Any) -> dict[str, Any]:
+    if type(unit) is not str or unit not in _ADD_UNITS:
+        raise HogVMException(
+            f"{fn}: unsupported interval unit {unit!r}; use one of {', '.join(_ADD_UNITS)}"
+        )
+    unit, multiplier = _ADD_UNITS[unit]
+    amount = _require_number(fn, amount, "a numeric amount") * multiplier
+    start = wall_clock(value, fn)
+    try:
+        if unit in _SECONDS_PER:
+            # in UTC, because aware-datetime arithmetic in a DST zone would move the wall clock
+            moment = start.astimezone(UTC) + _dt.timedelta(seconds=amount * _SECONDS_PER[unit])
+        elif unit == "day":
+            naive = start.replace(tzinfo=None) + _dt.timedelta(days=amount)
+            moment = resolve_wall_time(naive, start.tzinfo)  # type: ignore[arg-type]
+        else:
+            if type(amount) is not int:
+                raise HogVMException(f"{fn}: months and years must be whole numbers, got {amount!r}")
+            naive = _add_months(start.replace(tzinfo=None), amount)
+            moment = resolve_wall_time(naive, start.tzinfo)  # type: ignore[arg-type]
+    except OverflowError as e:
+        raise HogVMException(f"{fn}: result is out of range") from e
+    if is_hog_date(value):
+        return hog_date(moment.year, moment.month, moment.day)
+    return hog_datetime(_seconds(moment), _zone_name(value))
+
+
+@builtin("dateAdd", 3, 3)
+def date_add(args: list[Any], ctx: StlContext) -> dict[str, Any]:
+    unit, amount, value = args
+    return _apply_interval("dateAdd", value, amount, unit)
+
+
+@builtin("addDays", 2, 2)
+def add_days(args: list[Any], ctx: StlContext) -> dict[str, Any]:
+    value, days = args
+    return _apply_interval("addDays", value, days, "day")
+
+
+@builtin("dateDiff", 3, 3)
+def date_diff(args: list[Any], ctx: StlContext) -> int:
+    unit, start_value, end_value = args
+    start = _wall_clock_or_string(start_value, "dateDiff")
+    end = _wall_clock_or_string(end_value, "dateDiff")
+    elapsed = end - start  # absolute time between the instants
+    if unit == "second":
+        return int(elapsed.total_seconds())
+    if unit == "minute":
+        return int(elapsed.total_seconds() // 60)
+    if unit == "hour":
+        return int(elapsed.total_seconds() // 3600)
+    if unit == "day":
+        return elapsed.days
+    if unit == "week":
+        return elapsed.days // 7
+    if unit == "month":
+        return (end.year - start.year) * 12 + (end.month - start.month)
+    if unit == "year":
+        return end.year - start.year
+    raise HogVMException(
+        f"dateDiff: unsupported unit {unit!r}; use one of second, minute, hour, day, week, month, year"
+    )
+
+
+# --- truncation and parts ---------------------------------------------------------------------
+
+_TRUNCATE_FIELDS = {"year": 1, "month": 2, "day": 3, "hour": 4, "minute": 5}
+
+
+def _truncate(fn: str, unit: Any, value: dict[str, Any]) -> dict[str, Any]:
+    keep = _TRUNCATE_FIELDS.get(unit) if type(unit) is str else None
+    if keep is None:
+        raise HogVMException(f"{fn}: unsupported unit {unit!r}; use one of {', '.join(_TRUNCATE_FIELDS)}")
+    moment = wall_clock(value, fn)
+    fields = [moment.year, moment.month, moment.day, moment.hour, moment.minute][:keep]
+    fields += [1] * max(0, 3 - keep)  # month and day start at 1
+    start = resolve_wall_time(_dt.datetime(*fields), moment.tzinfo)  # type: ignore[arg-type]
+    return hog_datetime(_seconds(start), _zone_name(value))
+
+
+@builtin("dateTrunc", 2, 3)
+def date_trunc(args: list[Any], ctx: StlContext) -> dict[str, Any]:
+    # The optional third argument (ClickHouse's zone) is ignored, as in both PostHog VMs.
+    unit, value = args[0], args[1]
+    if not is_hog_datetime(value):
+        raise HogVMException(f"dateTrunc: expected a DateTime, got {_type_name(value)}")
+    return _truncate("dateTrunc", unit, value)
+
+
+def _start_of(fn: str, unit: str, value: Any) -> dict[str, Any]:
+    if not (is_hog_datetime(value) or is_hog_date(value)):
+        raise HogVMException(f"{fn}: expected a Date or DateTime, got {_type_name(value)}")
+    return _truncate(fn, unit, value)
+
+
+@builtin("toStartOfDay", 1, 2)
+def to_start_of_day(args: list[Any], ctx: StlContext) -> dict[str, Any]:
+    return _start_of("toStartOfDay", "day", args[0])
+
+
+@builtin("toStartOfHour", 1, 1)
+def to_start_of_hour(args: list[Any], ctx: StlContext) -> dict[str, Any]:
+    return _start_of("toStartOfHour", "hour", args[0])
+
+
+@builtin("toStartOfMonth", 1, 1)
+def to_start_of_month(args: list[Any], ctx: StlContext) -> dict[str, Any]:
+    return _start_of("toStartOfMonth", "month", args[0])
+
+
+@builtin("toStartOfWeek", 1, 2)
+def to_start_of_week(args: list[Any], ctx: StlContext) -> dict[str, Any]:
+    # Weeks start on Monday; the optional ClickHouse week mode is ignored, as in both PostHog VMs.
+    value = args[0]
+    if not (is_hog_datetime(value) or is_hog_date(value)):
+        raise HogVMException(f"toStartOfWeek: expected a Date or DateTime, got {_type_name(value)}")
+    moment = wall_clock(value, "toStartOfWeek")
+    monday = moment.date() - _dt.timedelta(days=moment.weekday())
+    start = resolve_wall_time(_dt.datetime(monday.year, monday.month, monday.day), moment.tzinfo)  # type: ignore[arg-type]
+    return hog_datetime(_seconds(start), _zone_name(value))
+
+
+_PARTS: dict[str, Callable[[_dt.datetime], int]] = {
+    "year": lambda m: m.year,
+    "month": lambda m: m.month,
+    "day": lambda m: m.day,
+    "hour": lambda m: m.hour,
+    "minute": lambda m: m.minute,
+    "second": lambda m: m.second,
+}
+
+
+def _extract(fn: str, part: Any, value: Any) -> int:
+    read = _PARTS.get(part) if type(part) is str else None
+    if read is None:
+        raise HogVMException(f"{fn}: unknown part {part!r}; use one of {', '.join(_PARTS)}")
+    return read(_wall_clock_or_string(value, fn))
+
+
+@builtin("extract", 2, 2)
+def extract(args: list[Any], ctx: StlContext) -> int:
+    return _extract("extract", args[0], args[1])
+
+
+@builtin("toYear", 1, 1)
+def to_year(args: list[Any], ctx: StlContext) -> int:
+    return _extract("toYear", "year", args[0])
+
+
+@builtin("toMonth", 1, 1)
+def to_month(args: list[Any], ctx: StlContext) -> int:
+    return _extract("toMonth", "month", args[0])
+
+
+@builtin("toYYYYMM", 1, 1)
+def to_yyyymm(args: list[Any], ctx: StlContext) -> int:
+    moment = _wall_clock_or_string(args[0], "toYYYYMM")
+    return moment.year * 100 + moment.month
+
+
+# --- intervals --------------------------------------------------------------------------------
+
+
+def _interval_builtin(name: str, unit: str) -> None:
+    def make(args: list[Any], ctx: StlContext) -> dict[str, Any]:
+        return hog_interval(_require_number(name, args[0]), unit)
+
+    make.__name__ = name
+    builtin(name, 1, 1)(make)
+
+
+for _name, _unit in (("toIntervalDay", "day"), ("toIntervalHour", "hour"),
+                     ("toIntervalMinute", "minute"), ("toIntervalMonth", "month")):
+    _interval_builtin(_name, _unit)
