@@ -1,0 +1,82 @@
+"""Hashing builtins: md5/sha1/sha256 digests and chained HMACs, as PostHog's VMs compute them.
+
+Strings are hashed as UTF-8. A digest is returned as `hex` (the default), `base64`, `base64url`
+(unpadded) or `binary` (one character per byte, as Node's 'binary'/latin1). Hashing `null` gives
+`null`. PostHog's Python VM returns null for an unknown encoding and crashes on a non-string; here
+both are a `HogVMException` naming the problem, since neither can be what the author meant.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable
+from typing import Any
+
+from hogvm.errors import HogVMException
+from hogvm.stl.registry import StlContext, builtin
+
+_ENCODERS: dict[str, Callable[[bytes], str]] = {
+    "hex": bytes.hex,
+    "base64": lambda digest: base64.b64encode(digest).decode("ascii"),
+    "base64url": lambda digest: base64.urlsafe_b64encode(digest).decode("ascii").rstrip("="),
+    "binary": lambda digest: digest.decode("latin-1"),
+}
+
+
+def _encode(fn: str, digest: bytes, encoding: Any) -> str:
+    encoder = _ENCODERS.get(encoding) if type(encoding) is str else None
+    if encoder is None:
+        raise HogVMException(f"{fn}: unknown encoding {encoding!r}; use one of {', '.join(_ENCODERS)}")
+    return encoder(digest)
+
+
+def _utf8(fn: str, value: Any) -> bytes:
+    if type(value) is not str:
+        kind = "null" if value is None else type(value).__name__
+        raise HogVMException(f"{fn}: expected a string, got {kind}")
+    # surrogatepass: a lone surrogate from a JSON string must not crash the hash
+    return value.encode("utf-8", "surrogatepass")
+
+
+def _digest_builtin(name: str, algorithm: str, *, hex_only: bool) -> None:
+    def digest(args: list[Any], ctx: StlContext) -> str | None:
+        if args[0] is None:
+            return None
+        encoding = "hex" if hex_only or len(args) < 2 else args[1]
+        return _encode(name, hashlib.new(algorithm, _utf8(name, args[0])).digest(), encoding)
+
+    digest.__name__ = name
+    builtin(name, 1, 1 if hex_only else 2)(digest)
+
+
+def hmac_chain(fn: str, algorithm: str, data: Any) -> bytes:
+    """HMAC(key=data[0], msg=data[1]), then each further item is signed with the previous digest
+    as the key (AWS SigV4-style key derivation)."""
+    if type(data) not in (list, tuple):
+        raise HogVMException(f"{fn}: expected an array of strings, got {'null' if data is None else type(data).__name__}")
+    if len(data) < 2:
+        raise HogVMException(f"{fn}: data array must contain at least two elements")
+    key = _utf8(fn, data[0])
+    for item in data[1:]:
+        key = hmac.digest(key, _utf8(fn, item), algorithm)
+    return key
+
+
+def _hmac_chain_builtin(name: str, algorithm: str, *, hex_only: bool) -> None:
+    def chain(args: list[Any], ctx: StlContext) -> str:
+        encoding = "hex" if hex_only or len(args) < 2 else args[1]
+        return _encode(name, hmac_chain(name, algorithm, args[0]), encoding)
+
+    chain.__name__ = name
+    builtin(name, 1, 1 if hex_only else 2)(chain)
+
+
+for _algorithm in ("md5", "sha1", "sha256"):
+    _digest_builtin(f"{_algorithm}Hex", _algorithm, hex_only=True)
+    _digest_builtin(_algorithm, _algorithm, hex_only=False)
+
+for _algorithm in ("sha1", "sha256"):
+    _hmac_chain_builtin(f"{_algorithm}HmacChainHex", _algorithm, hex_only=True)
+    _hmac_chain_builtin(f"{_algorithm}HmacChain", _algorithm, hex_only=False)
