@@ -1,0 +1,412 @@
+"""The text forms of Hog values, character for character as PostHog's Python VM writes them.
+
+Three forms exist:
+
+- `print_hog_value`: Hog's own notation, used by `print()` and string concatenation. Strings are
+  quoted with escapes, dicts are `{'k': v}`, tuples `(1, 2)` / `tuple(1)`, functions `fn<name(2)>`,
+  dates `Date(2024, 1, 2)`, datetimes `DateTime(1704153600.0, 'UTC')`, errors `Error('msg')`.
+  A container met again inside itself (a cycle) prints as `null`.
+- `to_python_str`: what Python's `str()` gives, because PostHog's `toString()`,
+  `JSONExtractString()`, `arrayStringConcat()` and `position()` call `str()` on Hog values
+  (`[1, True, None]`, `{'a': 1.0}`). Cycles print as `[...]` / `{...}` like Python's `repr`.
+- `to_json_string`: `json.dumps` output (`", "` and `": "` separators, ASCII escapes, `NaN`), as
+  `jsonStringify()` gives it. Tuples become arrays, functions the string `"fn<name(2)>"`, cycles
+  `null`.
+
+All three walk values with an explicit stack instead of recursion, so a 100,000-deep nested array
+prints instead of raising RecursionError, and they accept a `charge(nbytes)` callback that is
+called as the text grows, so a value whose text is far bigger than the value itself (an array
+holding itself twice, nested N times; a huge JSON indent) hits the memory limit instead of
+exhausting the host.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
+from typing import Any
+
+from hogvm.errors import HogVMException
+from hogvm.values import Closure
+
+Charge = Callable[[int], None]
+
+# Texts shorter than this never call `charge`: printing small values stays cheap.
+_CHARGE_FROM = 1 << 16
+
+_STRING_ESCAPES = str.maketrans({
+    "\b": "\\b", "\f": "\\f", "\r": "\\r", "\n": "\\n", "\t": "\\t",
+    "\0": "\\0", "\a": "\\a", "\v": "\\v", "\\": "\\\\", "'": "\\'",
+})
+_IDENTIFIER_ESCAPES = str.maketrans({
+    "\b": "\\b", "\f": "\\f", "\r": "\\r", "\n": "\\n", "\t": "\\t",
+    "\0": "\\0", "\a": "\\a", "\v": "\\v", "\\": "\\\\", "`": "\\`",
+})
+_PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+
+
+def escape_string(value: str) -> str:
+    """`'text'` with ClickHouse-style backslash escapes (PostHog's `escape_string`)."""
+    return "'" + value.translate(_STRING_ESCAPES) + "'"
+
+
+def escape_identifier(identifier: str | int) -> str:
+    """An identifier as Hog source spells it: bare if plain, else in backquotes."""
+    if isinstance(identifier, int):
+        return str(identifier)
+    if _PLAIN_IDENTIFIER.fullmatch(identifier):
+        return identifier
+    return "`" + identifier.translate(_IDENTIFIER_ESCAPES) + "`"
+
+
+# PostHog recognises tagged dicts by which keys are present, not by the tag's value.
+def _is_datetime(d: dict) -> bool:
+    return "__hogDateTime__" in d and "dt" in d and "zone" in d
+
+
+def _is_date(d: dict) -> bool:
+    return "__hogDate__" in d and "year" in d and "month" in d and "day" in d
+
+
+def _is_error(d: dict) -> bool:
+    return "__hogError__" in d and "type" in d and "message" in d
+
+
+def _is_callable_dict(d: dict) -> bool:
+    """A function in PostHog's dict encoding (e.g. from a serialized PostHog VM state)."""
+    return "__hogCallable__" in d and "argCount" in d and "ip" in d and "upvalueCount" in d
+
+
+def _is_closure_dict(d: dict) -> bool:
+    return "__hogClosure__" in d and "callable" in d and "upvalues" in d
+
+
+def type_name(value: Any) -> str:
+    """The name `typeof()` gives a value; also used in error messages about wrong argument types."""
+    if value is None:
+        return "null"
+    kind = type(value)
+    if kind is dict:
+        if _is_datetime(value):
+            return "datetime"
+        if _is_date(value):
+            return "date"
+        if _is_error(value):
+            return "error"
+        if _is_callable_dict(value) or _is_closure_dict(value):
+            return "function"
+        return "object"
+    if kind is Closure:
+        return "function"
+    if kind is list:
+        return "array"
+    if kind is tuple:
+        return "tuple"
+    if kind is bool:
+        return "boolean"
+    if kind is int:
+        return "integer"
+    if kind is float:
+        return "float"
+    if kind is str:
+        return "string"
+    return "unknown"
+
+
+def int_text(value: int) -> str:
+    try:
+        return str(value)
+    except ValueError:  # Python refuses to print ints of more than 4300 digits
+        raise HogVMException("Integer too large to convert to text (more than 4300 digits)") from None
+
+
+def _function_text(closure: Closure) -> str:
+    return f"fn<{escape_identifier(closure.callable.name)}({closure.callable.arg_count})>"
+
+
+# Markers on the walk stack: the item below `_TEXT` is literal output; the item below `_LEAVE` is
+# the id of a container whose text is complete (it leaves the current path).
+_TEXT = object()
+_LEAVE = object()
+
+Leaf = Callable[[Any], "str | None"]
+Opener = Callable[[Any, set, list], str]
+
+
+def _render(root: Any, leaf: Leaf, open_container: Opener, charge: Charge | None) -> str:
+    """Walk `root` depth-first without recursion.
+
+    `leaf(value)` returns the text of a scalar, or None for a container. `open_container(value,
+    on_path, stack)` returns a container's opening text and pushes, in reverse, everything that
+    follows it: children, `(text, _TEXT)` separators and the closing `(id, _LEAVE)` entry. `on_path`
+    holds the ids of the containers being printed, to detect cycles; its size is the depth.
+    """
+    text = leaf(root)
+    if text is not None:
+        return text
+    out: list[str] = []
+    size = 0
+    charge_at = _CHARGE_FROM
+    on_path: set[int] = set()
+    stack: list[Any] = [root]
+    pop = stack.pop
+    while stack:
+        item = pop()
+        if item is _TEXT:
+            text = pop()
+        elif item is _LEAVE:
+            on_path.discard(pop())
+            continue
+        else:
+            text = leaf(item)
+            if text is None:
+                text = open_container(item, on_path, stack)
+        out.append(text)
+        size += len(text)
+        if size > charge_at:
+            if charge is not None:
+                charge(size)
+            charge_at = size * 2
+    return "".join(out)
+
+
+def _enter(container: Any, on_path: set, stack: list, closing: str) -> None:
+    key = id(container)
+    on_path.add(key)
+    stack.extend((key, _LEAVE, closing, _TEXT))
+
+
+def _push_items(items: Any, stack: list, separator: str) -> None:
+    """Push `items` so they are printed in order, `separator` between them."""
+    first = True
+    for item in reversed(items):
+        if not first:
+            stack.extend((separator, _TEXT))
+        stack.append(item)
+        first = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Hog notation
+
+
+def _hog_leaf(value: Any) -> str | None:
+    kind = type(value)
+    if kind is str:
+        return escape_string(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if kind is int:
+        return int_text(value)
+    if kind is float:
+        return repr(value)
+    if kind is Closure:
+        return _function_text(value)
+    if kind is dict or kind is list or kind is tuple:
+        return None
+    return str(value)
+
+
+def _hog_open(value: Any, on_path: set, stack: list) -> str:
+    kind = type(value)
+    if kind is dict:
+        if _is_datetime(value):
+            return f"DateTime({float(value['dt'])}, {escape_string(str(value['zone'] or 'UTC'))})"
+        if _is_date(value):
+            return f"Date({value['year']}, {value['month']}, {value['day']})"
+        if _is_closure_dict(value) and type(value["callable"]) is dict:
+            value = value["callable"]
+        if _is_callable_dict(value):
+            name = value.get("name", "lambda")
+            return f"fn<{escape_identifier(name)}({_hog_leaf(value['argCount']) or value['argCount']})>"
+    if id(value) in on_path:
+        return "null"
+    if kind is list:
+        _enter(value, on_path, stack, "]")
+        _push_items(value, stack, ", ")
+        return "["
+    if kind is tuple:
+        _enter(value, on_path, stack, ")")
+        _push_items(value, stack, ", ")
+        return "tuple(" if len(value) < 2 else "("
+    if _is_error(value):
+        _enter(value, on_path, stack, ")")
+        payload = value.get("payload")
+        _push_items([value["message"]] if payload is None else [value["message"], payload], stack, ", ")
+        return f"{value['type']}("
+    _enter(value, on_path, stack, "}")
+    first = True
+    for key, item in reversed(value.items()):
+        if not first:
+            stack.extend((", ", _TEXT))
+        stack.extend((item, ": ", _TEXT, key))
+        first = False
+    return "{"
+
+
+def print_hog_value(value: Any, charge: Charge | None = None) -> str:
+    """A value in Hog notation, strings quoted: how `print()` shows values inside containers."""
+    try:
+        return _render(value, _hog_leaf, _hog_open, charge)
+    except (TypeError, ValueError) as exc:  # a malformed tagged dict (e.g. a date with dt='x')
+        raise HogVMException(f"Can not print value: {exc}") from None
+
+
+def print_hog_string_output(value: Any, charge: Charge | None = None) -> str:
+    """What `print()` and string concatenation show: strings as they are, anything else in Hog notation."""
+    if type(value) is str:
+        return value
+    return print_hog_value(value, charge)
+
+
+# ---------------------------------------------------------------------------------------------
+# Python's str()
+
+
+def _python_leaf(value: Any) -> str | None:
+    kind = type(value)
+    if kind is str:
+        return repr(value)
+    if kind is bool or value is None or kind is float:
+        return repr(value)
+    if kind is int:
+        return int_text(value)
+    if kind is Closure:
+        # PostHog's Python VM would show its internal dict here; the Hog notation is the useful part.
+        return _function_text(value)
+    if kind is dict or kind is list or kind is tuple:
+        return None
+    return str(value)
+
+
+def _python_open(value: Any, on_path: set, stack: list) -> str:
+    kind = type(value)
+    if kind is list:
+        if id(value) in on_path:
+            return "[...]"
+        _enter(value, on_path, stack, "]")
+        _push_items(value, stack, ", ")
+        return "["
+    if kind is tuple:
+        if id(value) in on_path:
+            return "(...)"
+        _enter(value, on_path, stack, ",)" if len(value) == 1 else ")")
+        _push_items(value, stack, ", ")
+        return "("
+    if id(value) in on_path:
+        return "{...}"
+    _enter(value, on_path, stack, "}")
+    first = True
+    for key, item in reversed(value.items()):
+        if not first:
+            stack.extend((", ", _TEXT))
+        stack.extend((item, ": ", _TEXT, key))
+        first = False
+    return "{"
+
+
+def to_python_str(value: Any, charge: Charge | None = None) -> str:
+    """`str(value)` as PostHog's Python VM computes it for a Hog value."""
+    if type(value) is str:
+        return value
+    return _render(value, _python_leaf, _python_open, charge)
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON
+
+
+def _json_float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value == float("inf"):
+        return "Infinity"
+    if value == float("-inf"):
+        return "-Infinity"
+    return repr(value)
+
+
+def _json_leaf(value: Any) -> str | None:
+    kind = type(value)
+    if kind is str:
+        return encode_basestring_ascii(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int_text(value)
+    if kind is float:
+        return _json_float(value)
+    if kind is Closure:
+        return encode_basestring_ascii(f"fn<{value.callable.name}({value.callable.arg_count})>")
+    if kind is dict or kind is list or kind is tuple:
+        return None
+    raise HogVMException(f"jsonStringify: a value of type {type_name(value)} can not be converted to JSON")
+
+
+def _json_key(key: Any) -> str:
+    """Object keys as `json.dumps` coerces them: strings, numbers, booleans and null only."""
+    kind = type(key)
+    if kind is str:
+        return encode_basestring_ascii(key)
+    if kind is bool:
+        return '"true"' if key else '"false"'
+    if key is None:
+        return '"null"'
+    if kind is int:
+        return '"' + int_text(key) + '"'
+    if kind is float:
+        return '"' + _json_float(key) + '"'
+    raise HogVMException(
+        f"jsonStringify: object keys must be strings, numbers, booleans or null, not {type_name(key)}"
+    )
+
+
+def _json_opener(indent: int | None) -> Opener:
+    def open_container(value: Any, on_path: set, stack: list) -> str:
+        if id(value) in on_path:
+            return "null"
+        kind = type(value)
+        if kind is dict and _is_callable_dict(value):
+            return encode_basestring_ascii(f"fn<{value.get('name')}({value['argCount']})>")
+        if kind is dict and _is_closure_dict(value) and type(value["callable"]) is dict:
+            return encode_basestring_ascii(
+                f"fn<{value['callable'].get('name')}({value['callable'].get('argCount')})>"
+            )
+        is_dict = kind is dict
+        opening, closing = ("{", "}") if is_dict else ("[", "]")
+        if not value:
+            return opening + closing
+        if indent is None:
+            separator = ", "
+        else:
+            depth = len(on_path)
+            separator = ",\n" + " " * (indent * (depth + 1))
+            opening += "\n" + " " * (indent * (depth + 1))
+            closing = "\n" + " " * (indent * depth) + closing
+        _enter(value, on_path, stack, closing)
+        if not is_dict:
+            _push_items(value, stack, separator)
+            return opening
+        first = True
+        for key, item in reversed(value.items()):
+            if not first:
+                stack.extend((separator, _TEXT))
+            stack.extend((item, _json_key(key) + ": ", _TEXT))
+            first = False
+        return opening
+
+    return open_container
+
+
+_JSON_COMPACT = _json_opener(None)
+
+
+def to_json_string(value: Any, indent: int | None = None, charge: Charge | None = None) -> str:
+    """`json.dumps(value)` (or with `indent`) for a Hog value; cycles become `null`."""
+    opener = _JSON_COMPACT if indent is None else _json_opener(indent)
+    return _render(value, _json_leaf, opener, charge)

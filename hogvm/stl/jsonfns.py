@@ -1,0 +1,201 @@
+"""JSON builtins: jsonParse, jsonStringify, isValidJSON and ClickHouse's JSONHas/JSONLength/JSONExtract*.
+
+The JSONExtract family takes a JSON string or an already parsed value, then a path of keys and
+1-based (negative: from the end) array indexes. Unparseable input or a missing path gives the
+function's empty answer (null, 0 or false) as in PostHog, never an error.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hogvm.errors import HogVMException
+from hogvm.printing import to_json_string, to_python_str
+from hogvm.stl.argcheck import VALUE_COST, expect_str, fail
+from hogvm.stl.registry import StlContext, builtin
+
+
+class _Unparseable(Exception):
+    pass
+
+
+def _charge_parse(ctx: StlContext, text: str) -> None:
+    # Every value takes at least two characters of JSON ("0," or "[]"), so the parsed result
+    # costs at most VALUE_COST / 2 per character in the memory model, plus the strings' text.
+    ctx.charge(VALUE_COST + len(text) * (VALUE_COST // 2 + 1))
+
+
+def _loads(function: str, text: str) -> Any:
+    """json.loads with every failure turned into a HogVMException that says where and why."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(function, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+    except RecursionError:
+        fail(function, "the JSON is nested too deeply")
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        fail(function, f"invalid JSON: {exc}")
+
+
+def _parsed(value: Any, ctx: StlContext) -> Any:
+    """A JSON string parsed, anything else as it is; _Unparseable for invalid JSON."""
+    if type(value) is not str:
+        return value
+    _charge_parse(ctx, value)
+    try:
+        return _loads("JSON", value)
+    except HogVMException:
+        raise _Unparseable from None
+
+
+def get_path(value: Any, path: list[Any] | tuple[Any, ...]) -> Any:
+    """Follow keys and 1-based indexes through `value`; null where the path leads nowhere."""
+    for key in path:
+        if value is None:
+            return None
+        if isinstance(key, int):
+            if key == 0:
+                raise HogVMException("Hog arrays start from index 1")
+            if type(value) not in (list, tuple, str):
+                return None
+            if key > len(value) or -key > len(value):
+                return None
+            value = value[key - 1] if key > 0 else value[key]
+        elif type(value) is dict:
+            try:
+                value = value.get(key)
+            except TypeError:  # an unhashable key (an array) names nothing
+                return None
+        else:
+            return None
+    return value
+
+
+@builtin("jsonParse", 1, 1)
+def json_parse(args: list[Any], ctx: StlContext) -> Any:
+    text = expect_str("jsonParse", args[0], "a JSON string")
+    _charge_parse(ctx, text)
+    return _loads("jsonParse", text)
+
+
+@builtin("jsonStringify", 1, 2)
+def json_stringify(args: list[Any], ctx: StlContext) -> str:
+    indent = args[1] if len(args) > 1 else None
+    # Only a positive integer indents (booleans are integers to Python: true indents by one).
+    if not (isinstance(indent, int) and indent > 0):
+        indent = None
+    return to_json_string(args[0], int(indent) if indent else None, ctx.charge)
+
+
+@builtin("isValidJSON", 1, 1)
+def is_valid_json(args: list[Any], ctx: StlContext) -> bool:
+    text = expect_str("isValidJSON", args[0])
+    _charge_parse(ctx, text)
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+@builtin("JSONHas", 1, None)
+def json_has(args: list[Any], ctx: StlContext) -> bool:
+    current = args[0]
+    for key in args[1:]:
+        try:
+            current = _parsed(current, ctx)
+        except _Unparseable:
+            return False
+        if type(current) is dict:
+            try:
+                if key not in current:
+                    return False
+            except TypeError:
+                return False
+            current = current[key]
+        elif type(current) is list and isinstance(key, int):
+            if key == 0 or key > len(current) or key < -len(current):
+                return False
+            current = current[key - 1] if key > 0 else current[key]
+        else:
+            return False
+    return True
+
+
+@builtin("JSONLength", 1, None)
+def json_length(args: list[Any], ctx: StlContext) -> int:
+    try:
+        value = _parsed(args[0], ctx)
+    except _Unparseable:
+        return 0
+    if type(value) not in (dict, list):
+        return 0
+    value = get_path(value, args[1:])
+    return len(value) if type(value) in (dict, list) else 0
+
+
+@builtin("JSONExtractBool", 1, None)
+def json_extract_bool(args: list[Any], ctx: StlContext) -> bool:
+    try:
+        value = get_path(_parsed(args[0], ctx), args[1:])
+    except _Unparseable:
+        return False
+    return value if type(value) is bool else False
+
+
+@builtin("JSONExtract", 2, None)
+def json_extract(args: list[Any], ctx: StlContext) -> Any:
+    # The last argument is ClickHouse's return type name; PostHog ignores it.
+    try:
+        return get_path(_parsed(args[0], ctx), args[1:-1])
+    except _Unparseable:
+        return None
+
+
+@builtin("JSONExtractArrayRaw", 1, None)
+def json_extract_array_raw(args: list[Any], ctx: StlContext) -> list | None:
+    try:
+        value = get_path(_parsed(args[0], ctx), args[1:])
+    except _Unparseable:
+        return None
+    return value if type(value) is list else None
+
+
+@builtin("JSONExtractFloat", 1, None)
+def json_extract_float(args: list[Any], ctx: StlContext) -> float | None:
+    try:
+        value = get_path(_parsed(args[0], ctx), args[1:])
+    except _Unparseable:
+        return None
+    if type(value) not in (str, int, float, bool):
+        return None
+    try:
+        return float(value)
+    except (ValueError, OverflowError):
+        return None
+
+
+@builtin("JSONExtractInt", 1, None)
+def json_extract_int(args: list[Any], ctx: StlContext) -> int | None:
+    try:
+        value = get_path(_parsed(args[0], ctx), args[1:])
+    except _Unparseable:
+        return None
+    if type(value) not in (str, int, float, bool):
+        return None
+    try:
+        return int(value)  # '1.5' is not an integer: null; 1.5 truncates to 1
+    except (ValueError, OverflowError):
+        return None
+
+
+@builtin("JSONExtractString", 1, None)
+def json_extract_string(args: list[Any], ctx: StlContext) -> str | None:
+    try:
+        value = get_path(_parsed(args[0], ctx), args[1:])
+    except _Unparseable:
+        return None
+    # Python's str(): a nested object comes back as "{'a': 1}", true as 'True' (PostHog's output).
+    return None if value is None else to_python_str(value, ctx.charge)
+

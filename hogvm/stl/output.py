@@ -1,0 +1,37 @@
+"""print, and PostHog's Python-only host builtins `sleep` and `run`."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from hogvm.errors import HogVMException
+from hogvm.printing import print_hog_string_output
+from hogvm.stl.argcheck import expect_number, fail
+from hogvm.stl.registry import StlContext, builtin
+
+
+@builtin("print", 0, None)
+def print_fn(args: list[Any], ctx: StlContext) -> None:
+    """Append one line: the arguments joined by spaces, strings raw and other values in Hog notation."""
+    line = " ".join([print_hog_string_output(arg, ctx.charge) for arg in args])
+    ctx.charge(len(line))
+    ctx.stdout.append(line)
+
+
+@builtin("sleep", 1, 1)
+def sleep(args: list[Any], ctx: StlContext) -> None:
+    """Block for the given seconds, never past the program's remaining time budget."""
+    seconds = expect_number("sleep", args[0], "the number of seconds")
+    if math.isnan(seconds):
+        fail("sleep", "the number of seconds is NaN")
+    time.sleep(max(0.0, min(float(seconds), ctx.remaining_time())))
+
+
+@builtin("run", 1, 1)
+def run(args: list[Any], ctx: StlContext) -> Any:
+    raise HogVMException(
+        "run: running a HogQL query needs PostHog's database and a team, which hog-tagger does not "
+        "have; query your events with the sampler (sampler/) instead"
+    )

@@ -1,0 +1,321 @@
+"""String builtins: case, trimming, searching, splitting, replacing, LIKE/regex, encodings.
+
+Semantics follow PostHog's Python VM, including its quirks (positions count code points, `trim`
+with a multi-character argument gives '', `extractRegex` gives '' when nothing matches). Where
+PostHog's version would crash with a raw Python exception, these raise a `HogVMException` naming
+the function and the bad argument.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import random
+import re
+import urllib.parse
+import uuid
+from typing import Any
+
+from hogvm.errors import HogVMException
+from hogvm.printing import print_hog_string_output, to_python_str, type_name
+from hogvm.stl.argcheck import VALUE_COST, expect_int, expect_str, fail
+from hogvm.stl.registry import StlContext, builtin
+
+
+def _charge_text(ctx: StlContext, length: int) -> None:
+    ctx.charge(VALUE_COST + length)
+
+
+@builtin("concat", 1, None)
+def concat(args: list[Any], ctx: StlContext) -> str:
+    parts = ["" if arg is None else print_hog_string_output(arg, ctx.charge) for arg in args]
+    _charge_text(ctx, sum(map(len, parts)))
+    return "".join(parts)
+
+
+@builtin("lower", 1, 1)
+def lower(args: list[Any], ctx: StlContext) -> str | None:
+    if args[0] is None:
+        return None
+    return expect_str("lower", args[0]).lower()
+
+
+@builtin("upper", 1, 1)
+def upper(args: list[Any], ctx: StlContext) -> str:
+    return expect_str("upper", args[0]).upper()
+
+
+@builtin("reverse", 1, 1)
+def reverse(args: list[Any], ctx: StlContext) -> Any:
+    value = args[0]
+    if type(value) not in (str, list, tuple):
+        fail("reverse", f"expected a string or an array, got {type_name(value)}")
+    return value[::-1]
+
+
+@builtin("length", 1, 1)
+def length(args: list[Any], ctx: StlContext) -> int:
+    value = args[0]
+    if value is None:
+        raise HogVMException("Can not call length on null")
+    if type(value) not in (str, list, tuple, dict):
+        fail("length", f"expected a string, array, tuple or object, got {type_name(value)}")
+    return len(value)
+
+
+def is_empty(value: Any) -> bool:
+    # Numbers and booleans are never empty, not even 0 and false.
+    if isinstance(value, int | float):
+        return False
+    return not value
+
+
+@builtin("empty", 1, 1)
+def empty(args: list[Any], ctx: StlContext) -> bool:
+    return is_empty(args[0])
+
+
+@builtin("notEmpty", 1, 1)
+def not_empty(args: list[Any], ctx: StlContext) -> bool:
+    return not is_empty(args[0])
+
+
+def _trim(function: str, args: list[Any], strip: str) -> str:
+    text = expect_str(function, args[0], "the string")
+    chars = None  # no argument: strip all whitespace
+    if len(args) > 1:
+        chars = args[1] if type(args[1]) is str else " "
+        if len(chars) > 1:  # PostHog answers a multi-character argument with ''
+            return ""
+    return getattr(text, strip)(chars)
+
+
+@builtin("trim", 1, 2)
+def trim(args: list[Any], ctx: StlContext) -> str:
+    return _trim("trim", args, "strip")
+
+
+@builtin("trimLeft", 1, 2)
+def trim_left(args: list[Any], ctx: StlContext) -> str:
+    return _trim("trimLeft", args, "lstrip")
+
+
+@builtin("trimRight", 1, 2)
+def trim_right(args: list[Any], ctx: StlContext) -> str:
+    return _trim("trimRight", args, "rstrip")
+
+
+@builtin("splitByString", 2, 3)
+def split_by_string(args: list[Any], ctx: StlContext) -> list[str]:
+    separator = expect_str("splitByString", args[0], "the separator")
+    text = expect_str("splitByString", args[1], "the string")
+    if separator == "":
+        fail("splitByString", "the separator must not be empty")
+    limit = args[2] if len(args) > 2 else None
+    if limit is not None:
+        limit = expect_int("splitByString", limit, "the maximum number of parts")
+    ctx.charge(VALUE_COST * (text.count(separator) + 2) + len(text))
+    if limit is None:
+        return text.split(separator)
+    # ClickHouse semantics: at most `limit` parts, the rest dropped (not joined into the last).
+    parts = text.split(separator, limit)
+    return parts[:limit] if len(parts) > limit else parts
+
+
+@builtin("replaceOne", 3, 3)
+def replace_one(args: list[Any], ctx: StlContext) -> str:
+    text = expect_str("replaceOne", args[0], "the string")
+    old = expect_str("replaceOne", args[1], "the search string")
+    new = expect_str("replaceOne", args[2], "the replacement")
+    _charge_text(ctx, len(text) + len(new))
+    return text.replace(old, new, 1)
+
+
+@builtin("replaceAll", 3, 3)
+def replace_all(args: list[Any], ctx: StlContext) -> str:
+    text = expect_str("replaceAll", args[0], "the string")
+    old = expect_str("replaceAll", args[1], "the search string")
+    new = expect_str("replaceAll", args[2], "the replacement")
+    if len(new) > len(old):
+        _charge_text(ctx, len(text) + text.count(old) * (len(new) - len(old)))
+    return text.replace(old, new)
+
+
+@builtin("position", 2, 3)
+def position(args: list[Any], ctx: StlContext) -> int:
+    # 1-based, 0 when absent; the needle is converted with Python's str() as PostHog does.
+    haystack = args[0]
+    if type(haystack) is not str:
+        return 0
+    return haystack.find(to_python_str(args[1], ctx.charge)) + 1
+
+
+@builtin("positionCaseInsensitive", 2, 3)
+def position_case_insensitive(args: list[Any], ctx: StlContext) -> int:
+    haystack = args[0]
+    if type(haystack) is not str:
+        return 0
+    return haystack.lower().find(to_python_str(args[1], ctx.charge).lower()) + 1
+
+
+@builtin("substring", 2, 3)
+def substring(args: list[Any], ctx: StlContext) -> str:
+    text = args[0]
+    if type(text) is not str:
+        return ""
+    start = expect_int("substring", args[1], "the start position") - 1
+    count = expect_int("substring", args[2], "the length") if len(args) > 2 else len(text) - start
+    if start < 0 or count < 0 or start >= len(text):
+        return ""
+    return text[start:start + count]
+
+
+@builtin("startsWith", 2, 2)
+def starts_with(args: list[Any], ctx: StlContext) -> bool:
+    text, prefix = args[0], args[1]
+    return type(text) is str and type(prefix) is str and text.startswith(prefix)
+
+
+def _like(args: list[Any], case_insensitive: bool) -> bool:
+    from hogvm.operators import like
+
+    return like(args[0], args[1], case_insensitive)
+
+
+@builtin("like", 2, 2)
+def like_fn(args: list[Any], ctx: StlContext) -> bool:
+    return _like(args, False)
+
+
+@builtin("ilike", 2, 2)
+def ilike_fn(args: list[Any], ctx: StlContext) -> bool:
+    return _like(args, True)
+
+
+@builtin("notLike", 2, 2)
+def not_like_fn(args: list[Any], ctx: StlContext) -> bool:
+    return not _like(args, False)
+
+
+@builtin("notILike", 2, 2)
+def not_ilike_fn(args: list[Any], ctx: StlContext) -> bool:
+    return not _like(args, True)
+
+
+@builtin("match", 2, 2)
+def match(args: list[Any], ctx: StlContext) -> bool:
+    from hogvm.regex import regex_search
+
+    if args[0] is None or args[1] is None:
+        return False
+    text = expect_str("match", args[0], "the input")
+    pattern = expect_str("match", args[1], "the pattern")
+    return regex_search(pattern, text)
+
+
+@builtin("extractRegex", 2, 2)
+def extract_regex(args: list[Any], ctx: StlContext) -> str:
+    """The first capture group (or the whole match) of the pattern; '' if nothing matches."""
+    from hogvm.regex import regex_extract
+
+    if args[0] is None or args[1] is None:
+        return ""
+    text = to_python_str(args[0], ctx.charge)
+    pattern = to_python_str(args[1], ctx.charge)
+    try:
+        return regex_extract(pattern, text) or ""
+    except HogVMException:  # PostHog answers an invalid pattern with '' too
+        return ""
+
+
+@builtin("multiSearchAnyCaseInsensitive", 2, 2)
+def multi_search_any_case_insensitive(args: list[Any], ctx: StlContext) -> int:
+    haystack, needles = args[0], args[1]
+    if haystack is None or needles is None:
+        return 0
+    text = to_python_str(haystack, ctx.charge).lower()
+    if type(needles) is not list:
+        return 0
+    return int(any(to_python_str(needle, ctx.charge).lower() in text for needle in needles))
+
+
+def _utf8(function: str, text: str) -> bytes:
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        fail(function, "the string contains an unpaired surrogate and can not be encoded as UTF-8")
+
+
+@builtin("base64Encode", 1, 1)
+def base64_encode(args: list[Any], ctx: StlContext) -> str:
+    data = _utf8("base64Encode", expect_str("base64Encode", args[0]))
+    _charge_text(ctx, (len(data) + 2) // 3 * 4)
+    return base64.b64encode(data).decode()
+
+
+@builtin("base64Decode", 1, 1)
+def base64_decode(args: list[Any], ctx: StlContext) -> str:
+    text = expect_str("base64Decode", args[0])
+    try:
+        data = base64.b64decode(_utf8("base64Decode", text))
+    except binascii.Error as exc:
+        fail("base64Decode", f"invalid base64 input: {exc}")
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        fail("base64Decode", "the decoded bytes are not valid UTF-8 text")
+
+
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
+
+
+@builtin("tryBase64Decode", 1, 1)
+def try_base64_decode(args: list[Any], ctx: StlContext) -> str:
+    """Lenient decoding as Node's Buffer does it: URL-safe letters accepted, padding optional,
+    other characters skipped, invalid UTF-8 replaced by U+FFFD. '' for a non-string."""
+    text = args[0]
+    if type(text) is not str:
+        return ""
+    data = _NOT_BASE64.sub("", text.split("=", 1)[0].replace("-", "+").replace("_", "/"))
+    if len(data) % 4 == 1:  # a lone trailing character carries no whole byte
+        data = data[:-1]
+    return base64.b64decode(data + "=" * (-len(data) % 4)).decode(errors="replace")
+
+
+@builtin("encodeURLComponent", 1, 1)
+def encode_url_component(args: list[Any], ctx: StlContext) -> str:
+    text = expect_str("encodeURLComponent", args[0])
+    data = _utf8("encodeURLComponent", text)
+    _charge_text(ctx, 3 * len(data))
+    # Python's quote(safe=""): unlike JavaScript it also escapes !'()* (PostHog's Python VM output).
+    return urllib.parse.quote(data, safe="")
+
+
+@builtin("decodeURLComponent", 1, 1)
+def decode_url_component(args: list[Any], ctx: StlContext) -> str:
+    return urllib.parse.unquote(expect_str("decodeURLComponent", args[0]))
+
+
+_BAD_PERCENT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+@builtin("tryDecodeURLComponent", 1, 1)
+def try_decode_url_component(args: list[Any], ctx: StlContext) -> Any:
+    """Like decodeURLComponent, but null for a malformed `%` escape; empty input comes back as is."""
+    text = args[0]
+    if not text:
+        return text
+    text = expect_str("tryDecodeURLComponent", text)
+    if _BAD_PERCENT_ESCAPE.search(text):
+        return None
+    return urllib.parse.unquote(text)
+
+
+@builtin("generateUUIDv4", 0, 0)
+def generate_uuid_v4(args: list[Any], ctx: StlContext) -> str:
+    return str(uuid.uuid4())
+
+
+@builtin("randomFloat", 0, 0)
+def random_float(args: list[Any], ctx: StlContext) -> float:
+    return random.random()
