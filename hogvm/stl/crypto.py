@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hogvm.errors import HogVMException
+from hogvm.printing import type_name
 from hogvm.stl.registry import StlContext, builtin
 
 _ENCODERS: dict[str, Callable[[bytes], str]] = {
@@ -34,8 +35,7 @@ def _encode(fn: str, digest: bytes, encoding: Any) -> str:
 
 def _utf8(fn: str, value: Any) -> bytes:
     if type(value) is not str:
-        kind = "null" if value is None else type(value).__name__
-        raise HogVMException(f"{fn}: expected a string, got {kind}")
+        raise HogVMException(f"{fn}: expected a string, got {type_name(value)}")
     # surrogatepass: a lone surrogate from a JSON string must not crash the hash
     return value.encode("utf-8", "surrogatepass")
 
@@ -55,7 +55,7 @@ def hmac_chain(fn: str, algorithm: str, data: Any) -> bytes:
     """HMAC(key=data[0], msg=data[1]), then each further item is signed with the previous digest
     as the key (AWS SigV4-style key derivation)."""
     if type(data) not in (list, tuple):
-        raise HogVMException(f"{fn}: expected an array of strings, got {'null' if data is None else type(data).__name__}")
+        raise HogVMException(f"{fn}: expected an array of strings, got {type_name(data)}")
     if len(data) < 2:
         raise HogVMException(f"{fn}: data array must contain at least two elements")
     key = _utf8(fn, data[0])

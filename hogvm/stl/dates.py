@@ -34,6 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hogvm.errors import HogVMException
+from hogvm.printing import type_name as _type_name
 from hogvm.stl.registry import StlContext, builtin
 from hogvm.values import DATE_TAG, DATETIME_TAG, INTERVAL_TAG, is_hog_date, is_hog_datetime
 
@@ -54,18 +55,6 @@ def hog_datetime(seconds: float, zone: str = "UTC") -> dict[str, Any]:
 
 def hog_interval(value: Any, unit: str) -> dict[str, Any]:
     return {INTERVAL_TAG: True, "value": value, "unit": unit}
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if is_hog_datetime(value):
-        return "DateTime"
-    if is_hog_date(value):
-        return "Date"
-    names = {bool: "boolean", int: "integer", float: "float", str: "string", list: "array",
-             tuple: "tuple", dict: "object"}
-    return names.get(type(value), "function")
 
 
 def _is_number(value: Any) -> bool:
