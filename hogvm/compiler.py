@@ -88,19 +88,25 @@ def compile_program(program: ast.Program) -> list[Any]:
 
 
 class _Compiler:
-    __slots__ = ("nesting", "scope")
+    __slots__ = ("nesting", "scope", "temps")
 
     def __init__(self) -> None:
         self.scope = FunctionScope()
         self.nesting = 0
+        # Values the running code has on the stack above the current function's declared locals
+        # (-1 while a declared local's initializer runs). Only `between` needs it, to address its
+        # hidden operands by slot.
+        self.temps = 0
 
-    def emit(self, node: ast.Node, out: list[Any]) -> None:
-        """Append the code of `node` to `out`; errors raised inside get `node`'s position unless a
-        deeper node already gave one (as PostHog's visitor does)."""
+    def emit(self, node: ast.Node, out: list[Any], below: int = 0) -> None:
+        """Append the code of `node` to `out`, `below` being how many values this node's parent has
+        pushed before it runs. Errors raised inside get `node`'s position unless a deeper node
+        already gave one (as PostHog's visitor does)."""
         handler = _HANDLERS.get(type(node))
         if handler is None:
             raise _positioned(HogCompileError(f"Unsupported syntax: {type(node).__name__}"), node)
         self.nesting += 1
+        self.temps += below
         try:
             if self.nesting > MAX_NESTING:
                 raise HogCompileError(f"Nesting too deep: more than {MAX_NESTING} levels of nested expressions")
@@ -109,11 +115,12 @@ class _Compiler:
             raise _positioned(err, node) from None
         finally:
             self.nesting -= 1
+            self.temps -= below
 
-    def emit_new(self, node: ast.Node) -> list[Any]:
+    def emit_new(self, node: ast.Node, below: int = 0) -> list[Any]:
         """The code of `node` as a fresh list (for parts whose length a jump needs)."""
         code: list[Any] = []
-        self.emit(node, code)
+        self.emit(node, code, below)
         return code
 
     # ------------------------------------------------------------------ names
@@ -170,14 +177,17 @@ class _Compiler:
         out += (Op.GET_GLOBAL, len(chain))
 
     def and_(self, node: ast.And, out: list[Any]) -> None:
-        for expr in node.exprs:
-            self.emit(expr, out)
+        self.operands(node.exprs, out)
         out += (Op.AND, len(node.exprs))
 
     def or_(self, node: ast.Or, out: list[Any]) -> None:
-        for expr in node.exprs:
-            self.emit(expr, out)
+        self.operands(node.exprs, out)
         out += (Op.OR, len(node.exprs))
+
+    def operands(self, exprs: list[ast.Expr], out: list[Any], below: int = 0) -> None:
+        """Expressions whose values stay on the stack, one above the other."""
+        for i, expr in enumerate(exprs):
+            self.emit(expr, out, below + i)
 
     def not_(self, node: ast.Not, out: list[Any]) -> None:
         self.emit(node.expr, out)
@@ -191,7 +201,7 @@ class _Compiler:
             raise HogCompileError(f"Unsupported comparison operator `{node.op}`")
         # Binary operators compile the right operand first: the VM pops the left one first.
         self.emit(node.right, out)
-        self.emit(node.left, out)
+        self.emit(node.left, out, 1)
         out.append(op)
 
     def arithmetic(self, node: ast.ArithmeticOperation, out: list[Any]) -> None:
@@ -199,18 +209,34 @@ class _Compiler:
         if op is None:
             raise HogCompileError(f"Unsupported arithmetic operator `{node.op}`")
         self.emit(node.right, out)
-        self.emit(node.left, out)
+        self.emit(node.left, out, 1)
         out.append(op)
 
     def between(self, node: ast.BetweenExpr, out: list[Any]) -> None:
-        # `x between a and b` is `x >= a and x <= b` (`x < a or x > b` negated); x is evaluated twice.
+        """`x [not] between a and b`: false if any operand is null, else `x >= a and x <= b`
+        (`x < a or x > b`). Each operand is evaluated once, into a hidden stack slot above a
+        result slot; the result is stored into that slot and the operands popped."""
+        result = len(self.scope.locals) + self.temps
+        value, low, high = result + 1, result + 2, result + 3
+        out.append(Op.NULL)
+        self.emit(node.expr, out, 1)
+        self.emit(node.low, out, 2)
+        self.emit(node.high, out, 3)
         low_op, high_op, join = (Op.LT, Op.GT, Op.OR) if node.negated else (Op.GT_EQ, Op.LT_EQ, Op.AND)
-        self.emit(node.low, out)
-        self.emit(node.expr, out)
-        out.append(low_op)
-        self.emit(node.high, out)
-        self.emit(node.expr, out)
-        out += (high_op, join, 2)
+        out += (
+            Op.GET_LOCAL, low, Op.NULL, Op.NOT_EQ,
+            Op.GET_LOCAL, high, Op.NULL, Op.NOT_EQ,
+            Op.GET_LOCAL, value, Op.NULL, Op.NOT_EQ,
+            Op.AND, 3,
+            Op.JUMP_IF_FALSE, 14,
+            Op.GET_LOCAL, low, Op.GET_LOCAL, value, low_op,
+            Op.GET_LOCAL, high, Op.GET_LOCAL, value, high_op,
+            join, 2,
+            Op.JUMP, 1,
+            Op.FALSE,
+            Op.SET_LOCAL, result,
+            Op.POP, Op.POP, Op.POP,
+        )
 
     def tuple_access(self, node: ast.TupleAccess, out: list[Any]) -> None:
         self.emit(node.tuple, out)
@@ -221,7 +247,7 @@ class _Compiler:
         if type(key) is ast.Constant and isinstance(key.value, int) and key.value == 0:
             raise HogCompileError("Array access starts from 1")
         self.emit(node.array, out)
-        self.emit(key, out)
+        self.emit(key, out, 1)
         out.append(Op.GET_PROPERTY_NULLISH if node.nullish else Op.GET_PROPERTY)
 
     def array_slice(self, node: ast.ArraySlice, out: list[Any]) -> None:
@@ -234,19 +260,17 @@ class _Compiler:
         raise HogCompileError("Placeholders are not allowed in this context")
 
     def array(self, node: ast.Array, out: list[Any]) -> None:
-        for expr in node.exprs:
-            self.emit(expr, out)
+        self.operands(node.exprs, out)
         out += (Op.ARRAY, len(node.exprs))
 
     def tuple(self, node: ast.Tuple, out: list[Any]) -> None:
-        for expr in node.exprs:
-            self.emit(expr, out)
+        self.operands(node.exprs, out)
         out += (Op.TUPLE, len(node.exprs))
 
     def dict(self, node: ast.Dict, out: list[Any]) -> None:
-        for key, value in node.items:
-            self.emit(key, out)
-            self.emit(value, out)
+        for i, (key, value) in enumerate(node.items):
+            self.emit(key, out, 2 * i)
+            self.emit(value, out, 2 * i + 1)
         out += (Op.DICT, len(node.items))
 
     def call(self, node: ast.Call, out: list[Any]) -> None:
@@ -258,8 +282,7 @@ class _Compiler:
             out.append(Op.NOT)
             return
         if name in ("and", "or") and argc > 1:
-            for arg in args:
-                self.emit(arg, out)
+            self.operands(args, out)
             out += (Op.AND if name == "and" else Op.OR, argc)
             return
         if name == "if" and argc >= 2:
@@ -278,11 +301,11 @@ class _Compiler:
                 "sql() builds HogQL query ASTs, which this compiler does not support in Hog programs"
             )
 
-        # `f(params)(args)`: call f with the params, then call its result with the args.
+        # `f(params)(args)`: call f with the params, then call its result with the args. The
+        # params are compiled first but run second, above the args.
         first = args if node.params is None else node.params
         head: list[Any] = []
-        for arg in first:
-            self.emit(arg, head)
+        self.operands(first, head, 0 if node.params is None else argc)
         if self.load_name(name, head):
             head += (Op.CALL_LOCAL, len(first))
         else:
@@ -295,8 +318,7 @@ class _Compiler:
         if node.params is None:
             out += head
             return
-        for arg in args:
-            self.emit(arg, out)
+        self.operands(args, out)
         out += head
         out += (Op.CALL_LOCAL, argc)
 
@@ -325,9 +347,8 @@ class _Compiler:
         out += rest
 
     def expr_call(self, node: ast.ExprCall, out: list[Any]) -> None:
-        for arg in node.args:
-            self.emit(arg, out)
-        self.emit(node.expr, out)
+        self.operands(node.args, out)
+        self.emit(node.expr, out, len(node.args))
         out += (Op.CALL_LOCAL, len(node.args))
 
     def lambda_(self, node: ast.Lambda, out: list[Any]) -> None:
@@ -337,30 +358,30 @@ class _Compiler:
         kind = node.kind
         if self.scope.find_local(kind) != -1 or self.scope.find_upvalue(kind) != -1:
             # A tag naming a function in scope calls it with the attributes as one dict.
-            for attribute in node.attributes:
-                self.hogqlx_value(attribute.name, out)
-                self.hogqlx_value(attribute.value, out)
+            for i, attribute in enumerate(node.attributes):
+                self.hogqlx_value(attribute.name, out, 2 * i)
+                self.hogqlx_value(attribute.value, out, 2 * i + 1)
             out += (Op.DICT, len(node.attributes))
             self.load_name(kind, out)
             out += (Op.CALL_LOCAL, 1)
             return
         out += (Op.STRING, "__hx_tag", Op.STRING, kind)
-        for attribute in node.attributes:
-            self.hogqlx_value(attribute.name, out)
-            self.hogqlx_value(attribute.value, out)
+        for i, attribute in enumerate(node.attributes):
+            self.hogqlx_value(attribute.name, out, 2 * i + 2)
+            self.hogqlx_value(attribute.value, out, 2 * i + 3)
         out += (Op.DICT, len(node.attributes) + 1)
 
-    def hogqlx_value(self, value: Any, out: list[Any]) -> None:
+    def hogqlx_value(self, value: Any, out: list[Any], below: int) -> None:
         if isinstance(value, ast.Node):
-            self.emit(value, out)
+            self.emit(value, out, below)
         elif isinstance(value, list):
-            for item in value:
-                self.hogqlx_value(item, out)
+            for i, item in enumerate(value):
+                self.hogqlx_value(item, out, below + i)
             out += (Op.ARRAY, len(value))
         elif isinstance(value, dict):
-            for key, item in value.items():
-                self.hogqlx_value(key, out)
-                self.hogqlx_value(item, out)
+            for i, (key, item) in enumerate(value.items()):
+                self.hogqlx_value(key, out, below + 2 * i)
+                self.hogqlx_value(item, out, below + 2 * i + 1)
             out += (Op.DICT, len(value))
         elif isinstance(value, int):  # bools included, as in PostHog
             out += (Op.INTEGER, value)
@@ -380,13 +401,13 @@ class _Compiler:
 
     def closure(self, name: str, params: list[str], body: ast.Node, out: list[Any]) -> None:
         """`CALLABLE name argc upvalueCount bodyLen <body> CLOSURE upvalueCount (isLocal, index)*`."""
-        outer = self.scope
+        outer, outer_temps = self.scope, self.temps
         inner = FunctionScope(outer, params)
-        self.scope = inner
+        self.scope, self.temps = inner, 0
         try:
             code = self.function_body(body)
         finally:
-            self.scope = outer
+            self.scope, self.temps = outer, outer_temps
         upvalues = inner.upvalues
         out += (Op.CALLABLE, name, len(params), len(upvalues), len(code), *code, Op.CLOSURE, len(upvalues))
         for upvalue in upvalues:
@@ -441,20 +462,20 @@ class _Compiler:
         if node.expr is None:
             out.append(Op.NULL)
         else:
-            self.emit(node.expr, out)
+            self.emit(node.expr, out, -1)  # the new slot is filled by this very value
 
     def variable_assignment(self, node: ast.VariableAssignment, out: list[Any]) -> None:
         target = node.left
         if type(target) is ast.TupleAccess:
             self.emit(target.tuple, out)
             out += (Op.INTEGER, target.index)
-            self.emit(node.right, out)
+            self.emit(node.right, out, 2)
             out.append(Op.SET_PROPERTY)
             return
         if type(target) is ast.ArrayAccess:
             self.emit(target.array, out)
-            self.emit(target.property, out)
-            self.emit(node.right, out)
+            self.emit(target.property, out, 1)
+            self.emit(node.right, out, 2)
             out.append(Op.SET_PROPERTY)
             return
         if type(target) is not ast.Field or not target.chain:
@@ -479,7 +500,7 @@ class _Compiler:
         self.property_chain(chain[1:-1], out)
         last = chain[-1]
         out += (Op.INTEGER, last) if isinstance(last, int) else (Op.STRING, str(last))
-        self.emit(node.right, out)
+        self.emit(node.right, out, 2)
         out.append(Op.SET_PROPERTY)
 
     def return_statement(self, node: ast.ReturnStatement, out: list[Any]) -> None:
@@ -531,7 +552,7 @@ class _Compiler:
         scope = self.scope
         scope.open_block()
         expr_slot = scope.declare("__H_expr_H__")
-        self.emit(node.expr, out)
+        self.emit(node.expr, out, -1)
         keys_slot = -1
         if node.key_var is not None:
             keys_slot = scope.declare("__H_keys_H__")
