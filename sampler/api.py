@@ -1,0 +1,112 @@
+"""`test_hog`: try a Hog tagger on recent generations and answer as PostHog's endpoint does.
+
+    >>> response = test_hog("return ['support']", tags=[{"name": "support"}])
+    >>> response.model_dump()          # exactly the endpoint's JSON body
+    {'results': [{'event_uuid': ..., 'trace_id': ..., 'input_preview': ..., 'output_preview': ...,
+                  'tags': ['support'], 'reasoning': '', 'error': None}, ...]}
+
+For an API server, `handle_test_hog_request(body)` takes the raw request body and returns the
+endpoint's `(status, body)` pair, validation errors included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from sampler.extract import extract_event_io, preview
+from sampler.models import (
+    TagDefinition,
+    TestHogRequest,
+    TestHogResponse,
+    TestHogResult,
+    first_line,
+    validation_error_body,
+)
+from sampler.runner import run_hog_tagger
+from sampler.sampling import SampledEvent, sample_events
+from sampler.store import EventStore
+
+NO_EVENTS_MESSAGE = "No recent AI events found in the last 7 days"
+
+
+def test_hog(
+    source: str,
+    *,
+    sample_count: int = 5,
+    tags: Iterable[Mapping[str, Any] | TagDefinition | str] = (),
+    store: EventStore | None = None,
+    now: datetime | None = None,
+) -> TestHogResponse:
+    """Compile `source`, run it on the newest `sample_count` generations of the 7 days before `now`.
+
+    `tags` are `{name, description}` mappings (a bare string is shorthand for `{name}`); with no
+    tags every returned name is kept. `store` defaults to the embedded default database.
+    Raises pydantic's ValidationError for a request the endpoint would reject with status 400.
+    """
+    request = TestHogRequest.model_validate(
+        {"source": source, "sample_count": sample_count, "tags": [_tag_input(tag) for tag in tags]}
+    )
+    return _answer(request, store, now)
+
+
+test_hog.__test__ = False  # type: ignore[attr-defined]  # a library function, not a pytest test
+
+
+def handle_test_hog_request(
+    body: Any, *, store: EventStore | None = None, now: datetime | None = None
+) -> tuple[int, dict[str, Any]]:
+    """The endpoint itself: a request body in, `(HTTP status, JSON body)` out."""
+    try:
+        request = TestHogRequest.model_validate(body if isinstance(body, Mapping) else {})
+    except ValidationError as exc:
+        return 400, validation_error_body(exc)
+    response = _answer(request, store, now)
+    return response.status_code, response.model_dump()
+
+
+def _answer(request: TestHogRequest, store: EventStore | None, now: datetime | None) -> TestHogResponse:
+    from hogvm import HogError, compile_hog
+
+    try:
+        bytecode = compile_hog(request.source)
+    except HogError as exc:
+        return TestHogResponse(error=f"Compilation error: {first_line(exc)}")
+    except RecursionError:
+        return TestHogResponse(error="Compilation error: the program is nested too deeply")
+
+    if store is None:
+        from sampler.seed import default_store
+
+        store = default_store()
+    events = sample_events(store, request.sample_count, now=now)
+    if not events:
+        return TestHogResponse(results=[], message=NO_EVENTS_MESSAGE)
+
+    valid_tag_names = {tag.name for tag in request.tags}
+    return TestHogResponse(results=[_tag_one(bytecode, event, valid_tag_names) for event in events])
+
+
+def _tag_one(bytecode: list[Any], event: SampledEvent, valid_tag_names: set[str]) -> TestHogResult:
+    outcome = run_hog_tagger(bytecode, event.as_event_data(), valid_tag_names)
+    input_raw, output_raw = extract_event_io(event.event, event.properties)
+    return TestHogResult(
+        event_uuid=event.uuid,
+        trace_id=event.properties.get("$ai_trace_id"),
+        input_preview=preview(input_raw),
+        output_preview=preview(output_raw),
+        tags=outcome["tags"],
+        reasoning=outcome["reasoning"],
+        error=outcome["error"],
+    )
+
+
+def _tag_input(tag: Mapping[str, Any] | TagDefinition | str) -> Any:
+    if isinstance(tag, str):
+        return {"name": tag}
+    if isinstance(tag, TagDefinition):
+        return tag.model_dump()
+    return tag

@@ -1,0 +1,219 @@
+"""Read local event dumps through DuckDB's own readers and normalise them to PostHog's event columns.
+
+Two shapes are accepted, in JSON Lines, JSON arrays (or single objects), Parquet and CSV:
+
+- PostHog's batch export: `uuid, event, distinct_id, person_id, properties, timestamp,
+  elements_chain, ...` with `properties` an object or a JSON string;
+- the SDK's capture shape: `uuid, event, distinct_id, properties, timestamp`.
+
+Every column is first read as JSON (whatever its type in the file), so that one SQL expression per
+column can both check a row and convert it. No Python code runs per row: a dump of a million
+events streams through DuckDB's readers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from sampler.errors import LoadError
+
+# Columns of the store, in order. The first four are required in every row.
+REQUIRED_COLUMNS = ("uuid", "event", "timestamp", "properties")
+EVENT_COLUMNS = ("uuid", "event", "distinct_id", "timestamp", "properties", "person_id", "elements_chain")
+
+# One LLM event can carry a long conversation: above DuckDB's default 16 MB, below what
+# would make each reader thread's buffers crowd the memory limit.
+MAX_OBJECT_BYTES = 32 * 1024 * 1024
+
+_FORMAT_BY_SUFFIX = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".csv": "csv",
+}
+_COMPRESSION_SUFFIXES = (".gz", ".zst")
+
+
+@dataclass(frozen=True, slots=True)
+class DumpFile:
+    path: Path
+    format: str  # 'jsonl', 'json', 'parquet' or 'csv'
+
+    @property
+    def unit(self) -> str:
+        """What a position in this file is called in error messages."""
+        return "line" if self.format == "jsonl" else "row"
+
+
+def detect_format(path: Path) -> str:
+    """The dump format from the file name (`events.jsonl`, `events.json.gz`, `export.parquet`, ...)."""
+    name = path.name.lower()
+    for suffix in _COMPRESSION_SUFFIXES:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    for suffix, fmt in _FORMAT_BY_SUFFIX.items():
+        if name.endswith(suffix):
+            return fmt
+    known = ", ".join(sorted(_FORMAT_BY_SUFFIX))
+    raise LoadError(f"{path}: unknown dump format; expected a file ending in one of {known} (optionally .gz)")
+
+
+def dump_file(path: str | Path) -> DumpFile:
+    p = Path(path)
+    if not p.exists():
+        raise LoadError(f"{p}: no such file")
+    if not p.is_file():
+        raise LoadError(f"{p}: not a file")
+    return DumpFile(p, detect_format(p))
+
+
+def _json_columns_spec() -> str:
+    return "{" + ", ".join(f"{name}: 'JSON'" for name in EVENT_COLUMNS) + "}"
+
+
+def _source_sql(conn: duckdb.DuckDBPyConnection, dump: DumpFile) -> str:
+    """A SELECT (one `?` parameter: the path) giving every event column as JSON, in file order."""
+    if dump.format in ("jsonl", "json"):
+        json_format = "newline_delimited" if dump.format == "jsonl" else "auto"
+        columns = ", ".join(EVENT_COLUMNS)
+        return (
+            f"SELECT {columns} FROM read_json(?, format='{json_format}', records=true, "
+            f"columns={_json_columns_spec()}, maximum_object_size={MAX_OBJECT_BYTES})"
+        )
+    reader = (
+        "read_parquet(?)" if dump.format == "parquet"
+        else "read_csv(?, header=true, all_varchar=true, strict_mode=true)"
+    )
+    present = {row[0] for row in conn.execute(f"DESCRIBE SELECT * FROM {reader}", [str(dump.path)]).fetchall()}
+    missing = [name for name in REQUIRED_COLUMNS if name not in present]
+    if missing:
+        raise LoadError(f"{dump.path}: no {', '.join(repr(m) for m in missing)} column")
+    # CSV cells are text; a CSV `properties` cell holds JSON text, which the checks below parse.
+    selected = ", ".join(
+        f'to_json("{name}") AS {name}' if name in present else f"NULL::JSON AS {name}"
+        for name in EVENT_COLUMNS
+    )
+    return f"SELECT {selected} FROM {reader}"
+
+
+# Per-row checks, first failure wins. Each column arrives as JSON: `json_type` tells a string from
+# a number or an object, and `->>'$'` unwraps a JSON string to its text.
+_PROBLEM_SQL = """
+CASE
+    WHEN uuid IS NULL OR json_type(uuid) = 'NULL' THEN 'missing "uuid"'
+    WHEN json_type(uuid) <> 'VARCHAR' THEN '"uuid" must be a string, got ' || json_type(uuid)
+    WHEN uuid->>'$' = '' THEN '"uuid" is empty'
+    WHEN event IS NULL OR json_type(event) = 'NULL' THEN 'missing "event"'
+    WHEN json_type(event) <> 'VARCHAR' THEN '"event" must be a string, got ' || json_type(event)
+    WHEN event->>'$' = '' THEN '"event" is empty'
+    WHEN timestamp IS NULL OR json_type(timestamp) = 'NULL' THEN 'missing "timestamp"'
+    WHEN json_type(timestamp) <> 'VARCHAR' THEN '"timestamp" must be an ISO 8601 string, got ' || json_type(timestamp)
+    WHEN TRY_CAST(timestamp->>'$' AS TIMESTAMPTZ) IS NULL
+        THEN '"timestamp" is not an ISO 8601 date-time: ' || left(timestamp->>'$', 60)
+    WHEN distinct_id IS NOT NULL AND json_type(distinct_id) NOT IN ('NULL', 'VARCHAR', 'BIGINT', 'UBIGINT')
+        THEN '"distinct_id" must be a string, got ' || json_type(distinct_id)
+    WHEN properties IS NULL OR json_type(properties) = 'NULL' THEN 'missing "properties"'
+    WHEN json_type(properties) = 'OBJECT' THEN NULL
+    WHEN json_type(properties) <> 'VARCHAR'
+        THEN '"properties" must be an object or a JSON string of one, got ' || json_type(properties)
+    WHEN NOT json_valid(properties->>'$') THEN '"properties" is a string but not valid JSON'
+    WHEN json_type((properties->>'$')::JSON) <> 'OBJECT'
+        THEN '"properties" is a JSON string of ' || json_type((properties->>'$')::JSON) || ', not of an object'
+END
+"""
+
+# Conversions, valid only for rows whose problem is NULL.
+_TEXT = "CASE WHEN json_type({c}) = 'NULL' THEN NULL WHEN json_type({c}) = 'VARCHAR' THEN {c}->>'$' ELSE {c}::VARCHAR END"
+_NORMALISED_SQL = f"""
+    uuid->>'$' AS uuid,
+    event->>'$' AS event,
+    {_TEXT.format(c="distinct_id")} AS distinct_id,
+    TRY_CAST(timestamp->>'$' AS TIMESTAMPTZ) AS timestamp,
+    CASE WHEN json_type(properties) = 'OBJECT' THEN properties
+         ELSE TRY_CAST(properties->>'$' AS JSON) END AS properties,
+    {_TEXT.format(c="person_id")} AS person_id,
+    {_TEXT.format(c="elements_chain")} AS elements_chain
+"""
+
+
+def stage(conn: duckdb.DuckDBPyConnection, dump: DumpFile, table: str) -> int:
+    """Read `dump` into the temporary table `table` (normalised columns, `_row`, `_problem`).
+
+    Returns the number of rows read. Raises LoadError naming the file and the position of the
+    first unreadable row.
+    """
+    source = _source_sql(conn, dump)
+    sql = f"""
+        CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT row_number() OVER () AS _row, ({_PROBLEM_SQL}) AS _problem, {_NORMALISED_SQL}
+        FROM ({source})
+    """
+    try:
+        conn.execute(sql, [str(dump.path)])
+    except duckdb.Error as exc:
+        raise LoadError(_explain_reader_error(dump, exc)) from None
+    count = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(count[0]) if count else 0
+
+
+def first_problem(conn: duckdb.DuckDBPyConnection, dump: DumpFile, table: str) -> str | None:
+    """A message for the first invalid row in the staged `table`, or None if every row is valid."""
+    row = conn.execute(
+        f"SELECT _row, _problem, count(*) OVER () FROM {table} WHERE _problem IS NOT NULL ORDER BY _row LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    position, problem, total = row
+    more = f" ({total - 1} more invalid rows)" if total > 1 else ""
+    # JSON arrays have no one-row-per-line layout; the row index is the position in the array.
+    return f"{dump.path}: {dump.unit} {position}: {problem}{more}"
+
+
+_LINE_RE = re.compile(r"\bline (\d+)")
+
+
+def _explain_reader_error(dump: DumpFile, exc: duckdb.Error) -> str:
+    """Turn a DuckDB reader error into `FILE: line N: what was wrong`, without DuckDB's hints."""
+    text = str(exc).split("\n", 1)[0]
+    text = re.sub(r"^[A-Za-z ]+Error: ", "", text)
+    if dump.format == "jsonl" and "Malformed JSON" in text:
+        line = _first_malformed_line(dump.path, _LINE_RE.search(text))
+        if line is not None:
+            number, reason = line
+            return f"{dump.path}: line {number}: malformed JSON ({reason})"
+    if "Expected OBJECT" in text:
+        match = _LINE_RE.search(text)
+        got = text.split("but got", 1)[-1].split(":", 1)[0].strip()
+        where = f"{dump.unit} {match.group(1)}: " if match else ""
+        return f"{dump.path}: {where}an event must be a JSON object, got {got or 'something else'}"
+    text = text.replace(f'in file "{dump.path}", ', "").replace(f'"{dump.path}"', "the file")
+    return f"{dump.path}: {text.rstrip('. ')}"
+
+
+def _first_malformed_line(path: Path, hint: re.Match[str] | None) -> tuple[int, str] | None:
+    """Find the malformed line near DuckDB's reported one (its count can be one past the line).
+
+    Runs only after DuckDB has rejected the file, and reads just up to the reported line.
+    """
+    if hint is None or path.name.lower().endswith(_COMPRESSION_SUFFIXES):
+        return None
+    reported = int(hint.group(1))
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number < reported - 1:
+                continue
+            if number > reported:
+                break
+            if not raw.strip():
+                continue
+            try:
+                json.loads(raw)
+            except ValueError as exc:
+                return number, str(exc).split(":", 1)[0]
+    return None

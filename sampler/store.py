@@ -1,0 +1,272 @@
+"""The event store: PostHog's event columns in a DuckDB table.
+
+    uuid, event, distinct_id, timestamp (TIMESTAMPTZ), properties (JSON), person_id, elements_chain
+
+A store is safe to share between threads: every query runs on its own DuckDB cursor, and loads
+are serialised by a lock. Loads are all-or-nothing, and a reload of the same dump adds nothing
+(identity is `uuid`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from sampler import loaders
+from sampler.errors import LoadError, StoreError
+
+EVENTS_TABLE = "events"
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {EVENTS_TABLE} (
+    uuid VARCHAR NOT NULL,
+    event VARCHAR NOT NULL,
+    distinct_id VARCHAR,
+    timestamp TIMESTAMPTZ NOT NULL,
+    properties JSON NOT NULL,
+    person_id VARCHAR,
+    elements_chain VARCHAR
+)
+"""
+
+# Loads stay within about this much memory; DuckDB spills the rest to a temporary directory.
+DEFAULT_MEMORY_LIMIT = "768MB"
+
+# Progress is reported only for files big enough to take a noticeable time.
+PROGRESS_MIN_BYTES = 32 * 1024 * 1024
+PROGRESS_INTERVAL_S = 1.0
+
+ProgressCallback = Callable[[str], None]
+
+
+def property_path(key: str) -> str:
+    """A DuckDB JSON path to the top-level property `key`.
+
+    Keys are always quoted: PostHog's keys begin with `$` (`$ai_trace_id`), which an unquoted path
+    would read as the root, and may contain dots.
+    """
+    escaped = key.replace("\\", "\\\\").replace('"', '\\"')
+    return f'$."{escaped}"'
+
+
+@dataclass(frozen=True, slots=True)
+class FileLoad:
+    path: Path
+    rows: int  # rows read from the file
+    added: int  # rows new to the store (not already present by uuid, first of duplicates)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    files: list[FileLoad] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+    @property
+    def added(self) -> int:
+        return sum(f.added for f in self.files)
+
+
+class EventStore:
+    """A DuckDB database holding events. `path=None` keeps it in memory."""
+
+    def __init__(self, path: str | Path | None = None, *, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> None:
+        self.path = Path(path) if path is not None else None
+        self._load_lock = threading.Lock()
+        self._scratch: str | None = None
+        config = {"memory_limit": memory_limit}
+        if self.path is None:
+            # An in-memory database still needs somewhere to spill a large load.
+            self._scratch = tempfile.mkdtemp(prefix="hog-tagger-")
+            config["temp_directory"] = self._scratch
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = duckdb.connect(str(self.path) if self.path else ":memory:", config=config)
+            # Timestamps without an offset in a dump are UTC, as in PostHog's exports.
+            self._conn.execute("SET TimeZone = 'UTC'")
+            self._conn.execute(_SCHEMA)
+        except duckdb.Error as exc:
+            self._remove_scratch()
+            where = self.path or "in-memory database"
+            raise StoreError(f"cannot open event database {where}: {_first_line(exc)}") from None
+
+    @classmethod
+    def temporary(cls) -> EventStore:
+        """A throw-away store in a private temporary directory, removed by `close()`."""
+        directory = tempfile.mkdtemp(prefix="hog-tagger-")
+        store = cls(Path(directory) / "events.duckdb")
+        store._scratch = directory
+        return store
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with contextlib.suppress(duckdb.Error):
+            self._conn.close()
+        self._remove_scratch()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _remove_scratch(self) -> None:
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    @contextlib.contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A DuckDB cursor for the calling thread; DuckDB connections must not be shared by threads."""
+        try:
+            cur = self._conn.cursor()
+        except duckdb.Error as exc:
+            raise StoreError(f"event database is not usable: {_first_line(exc)}") from None
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def count(self, event: str | None = None) -> int:
+        with self.cursor() as cur:
+            if event is None:
+                row = cur.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchone()
+            else:
+                row = cur.execute(f"SELECT count(*) FROM {EVENTS_TABLE} WHERE event = ?", [event]).fetchone()
+        return int(row[0]) if row else 0
+
+    def event_counts(self) -> dict[str, int]:
+        """Events per event name, most frequent first."""
+        with self.cursor() as cur:
+            rows = cur.execute(
+                f"SELECT event, count(*) AS n FROM {EVENTS_TABLE} GROUP BY event ORDER BY n DESC, event"
+            ).fetchall()
+        return {name: int(n) for name, n in rows}
+
+    def newest_timestamp(self) -> datetime | None:
+        with self.cursor() as cur:
+            row = cur.execute(f"SELECT max(timestamp) FROM {EVENTS_TABLE}").fetchone()
+        return row[0] if row else None
+
+    # -- loading -----------------------------------------------------------------------------
+
+    def load(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        rebase_newest_to: datetime | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> LoadReport:
+        """Import dumps (all of them or none). Events already in the store (by uuid) are skipped.
+
+        `rebase_newest_to` shifts every loaded timestamp by one interval so that the newest event
+        of the loaded files lands at that instant (used to keep the embedded sample recent).
+        """
+        dumps = [loaders.dump_file(p) for p in paths]
+        with self._load_lock, self.cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                report = self._load_in_transaction(cur, dumps, rebase_newest_to, progress)
+                cur.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    cur.execute("ROLLBACK")
+                raise
+        return report
+
+    def _load_in_transaction(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        dumps: list[loaders.DumpFile],
+        rebase_newest_to: datetime | None,
+        progress: ProgressCallback | None,
+    ) -> LoadReport:
+        staged: list[tuple[loaders.DumpFile, str, int]] = []
+        for index, dump in enumerate(dumps):
+            table = f"_hog_stage_{index}"
+            if progress is not None:
+                progress(f"reading {dump.path}")
+            with _progress_while(cur, dump, progress):
+                rows = loaders.stage(cur, dump, table)
+            problem = loaders.first_problem(cur, dump, table)
+            if problem is not None:
+                raise LoadError(problem)
+            staged.append((dump, table, rows))
+
+        shift = "INTERVAL 0 SECOND"
+        params: list[object] = []
+        if rebase_newest_to is not None and staged:
+            newest = " UNION ALL ".join(f"SELECT max(timestamp) AS t FROM {table}" for _, table, _ in staged)
+            shift = f"(?::TIMESTAMPTZ - (SELECT max(t) FROM ({newest})))"
+            params = [rebase_newest_to]
+
+        files = []
+        for dump, table, rows in staged:
+            before = self._count(cur)
+            try:
+                cur.execute(
+                    f"""
+                    INSERT INTO {EVENTS_TABLE}
+                    SELECT uuid, event, distinct_id, timestamp + {shift}, properties, person_id, elements_chain
+                    FROM {table} AS s
+                    WHERE NOT EXISTS (SELECT 1 FROM {EVENTS_TABLE} AS e WHERE e.uuid = s.uuid)
+                    QUALIFY row_number() OVER (PARTITION BY uuid ORDER BY _row) = 1
+                    """,
+                    params,
+                )
+            except duckdb.Error as exc:
+                raise LoadError(f"{dump.path}: could not store the events: {_first_line(exc)}") from None
+            finally:
+                cur.execute(f"DROP TABLE IF EXISTS {table}")
+            files.append(FileLoad(dump.path, rows, self._count(cur) - before))
+        return LoadReport(files)
+
+    @staticmethod
+    def _count(cur: duckdb.DuckDBPyConnection) -> int:
+        row = cur.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchone()
+        return int(row[0]) if row else 0
+
+
+@contextlib.contextmanager
+def _progress_while(
+    cur: duckdb.DuckDBPyConnection, dump: loaders.DumpFile, progress: ProgressCallback | None
+) -> Iterator[None]:
+    """Report DuckDB's own progress on the running read of a large file, once a second."""
+    if progress is None or os.path.getsize(dump.path) < PROGRESS_MIN_BYTES:
+        yield
+        return
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.wait(PROGRESS_INTERVAL_S):
+            with contextlib.suppress(duckdb.Error):
+                percent = cur.query_progress()
+                if percent >= 0:
+                    progress(f"{dump.path}: {percent:.0f}%")
+
+    poller = threading.Thread(target=poll, name="hog-tagger-load-progress", daemon=True)
+    poller.start()
+    try:
+        yield
+    finally:
+        done.set()
+        poller.join()
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).split("\n", 1)[0]
