@@ -122,8 +122,10 @@ def _sorted(function: str, array: list, reverse: bool) -> list:
         return _compare_safely(function, lambda: sorted(array, reverse=reverse))
     except TypeError:
         kinds = sorted({type_name(item) for item in array})
-        kinds = ", ".join(kinds[:-1]) + " and " + kinds[-1]
-        fail(function, f"can not order an array that mixes {kinds} values")
+        if len(kinds) == 1:
+            fail(function, f"can not order {kinds[0]} values")
+        listed = ", ".join(kinds[:-1]) + " and " + kinds[-1]
+        fail(function, f"can not order an array that mixes {listed} values")
 
 
 @builtin("arraySort", 1, None)
