@@ -24,22 +24,29 @@ class HogVMException(HogError):
 
 
 class UncaughtHogVMException(HogVMException):
-    """A Hog error object was thrown (`throw Error(...)`) and no `catch` took it."""
+    """A Hog error object was thrown (`throw Error(...)`) and no `catch` took it.
+
+    `str()` is PostHog's form, `Type('message')`; `.type`, `.message`, `.payload` hold the parts."""
 
     def __init__(self, type: str, message: str, payload: Any = None) -> None:
-        super().__init__(f"{type}: {message}" if message else type)
+        text = str(message).replace("'", "\\'")
+        super().__init__(f"{type}('{text}')")
         self.type = type
         self.message = message
         self.payload = payload
 
+    def __str__(self) -> str:
+        text = str(self.message).replace("'", "\\'")
+        return f"{self.type}('{text}')"
+
 
 class HogVMRuntimeExceededException(HogError):
-    """The wall-clock `timeout` ran out."""
+    """The wall-clock `timeout` ran out. Text and attributes as PostHog's Python VM."""
 
     def __init__(self, timeout: float, ops: int) -> None:
-        super().__init__(f"Execution timed out after {timeout:g} seconds. Performed {ops} ops.")
-        self.timeout = timeout
-        self.ops = ops
+        super().__init__(f"Runtime exceeded {float(timeout)} seconds after {ops} operations")
+        self.timeout = self.timeout_seconds = timeout
+        self.ops = self.ops_performed = ops
 
 
 class HogVMStepLimitExceededException(HogError):
@@ -51,14 +58,16 @@ class HogVMStepLimitExceededException(HogError):
 
 
 class HogVMMemoryExceededException(HogError):
-    """Values on the stack (or one allocation a builtin was about to make) would pass `memory_limit`."""
+    """Live values (or one allocation a builtin was about to make) would pass `memory_limit`.
+
+    Text and attributes as PostHog's Python VM (`attempted` is kept as a short alias)."""
 
     def __init__(self, memory_limit: int, attempted: int) -> None:
         super().__init__(
-            f"Memory limit of {memory_limit} bytes exceeded. Tried to allocate {attempted} bytes."
+            f"Memory limit of {memory_limit} bytes exceeded. Attempted to use {attempted} bytes"
         )
         self.memory_limit = memory_limit
-        self.attempted = attempted
+        self.attempted = self.attempted_memory = attempted
 
 
 class HogVMCallDepthExceededException(HogError):

@@ -35,7 +35,10 @@ class Callable:
     arg_count: int
     upvalue_count: int = 0
     chunk: str = "root"
-    ip: int = 0
+    ip: int = 0  # offset of the body in the chunk's bytecode list, as PostHog numbers it
+    # VM-private: the loaded chunk and the index of the body's first decoded instruction.
+    code: Any = field(default=None, repr=False, compare=False)
+    entry: int = field(default=0, repr=False, compare=False)
 
 
 @dataclass(slots=True, eq=False)
@@ -75,3 +78,155 @@ def is_hog_callable(value: Any) -> bool:
 
 def new_hog_error(type: str, message: Any, payload: Any = None) -> dict[str, Any]:
     return {ERROR_TAG: True, "type": type or "Error", "message": message, "payload": payload}
+
+
+# --- crossing the host boundary -------------------------------------------------------------
+
+MAX_NESTING = 400  # deeper host data or results are refused rather than overflowing Python's stack
+
+
+class ValueConversionError(ValueError):
+    """Host data cannot become a Hog value (too deep, or over the size budget)."""
+
+
+def to_hog(value: Any, max_cost: int | None = None) -> tuple[Any, int]:
+    """A private Hog copy of host data (globals, host-function results) and its cost.
+
+    Containers are copied, so Hog code can never mutate the host's objects; shared and cyclic
+    structure is preserved (each object copied once). Anything that is not Hog data becomes a
+    Hog value too: mappings -> dict, sets -> list, bytes -> str, int/float/str subclasses -> the
+    base type, any other object -> its `str()`. Raises ValueConversionError when nesting passes
+    MAX_NESTING or the copy's cost (PostHog units: 8 per value + string length) passes `max_cost`."""
+    memo: dict[int, Any] = {}
+    cost = 0
+
+    def copy(item: Any, depth: int) -> Any:
+        nonlocal cost
+        kind = type(item)
+        if item is None or kind is bool or kind is int or kind is float:
+            cost += 8
+            return item
+        if kind is str:
+            cost += 8 + len(item)
+            if max_cost is not None and cost > max_cost:
+                raise ValueConversionError(f"value costs more than {max_cost} bytes")
+            return item
+        if kind is Closure:
+            cost += 8
+            return item
+        done = memo.get(id(item))
+        if done is not None:
+            cost += 8
+            return done
+        if depth >= MAX_NESTING:
+            raise ValueConversionError(f"value is nested more than {MAX_NESTING} levels deep")
+        cost += 8
+        if max_cost is not None and cost > max_cost:
+            raise ValueConversionError(f"value costs more than {max_cost} bytes")
+        if isinstance(item, dict) or (hasattr(item, "keys") and hasattr(item, "__getitem__")):
+            result: dict[Any, Any] = {}
+            memo[id(item)] = result
+            for key in list(item.keys()):
+                result[copy(key, depth + 1) if type(key) is not str else _charged(key)] = copy(
+                    item[key], depth + 1
+                )
+            return result
+        if isinstance(item, list):
+            items: list[Any] = []
+            memo[id(item)] = items
+            items.extend(copy(element, depth + 1) for element in item)
+            return items
+        if isinstance(item, tuple):
+            return tuple(copy(element, depth + 1) for element in item)
+        if isinstance(item, (set, frozenset)):
+            return [copy(element, depth + 1) for element in item]
+        if isinstance(item, bool):
+            return bool(item)
+        if isinstance(item, int):
+            return int(item)
+        if isinstance(item, float):
+            return float(item)
+        if isinstance(item, str):
+            return copy(str.__str__(item), depth)
+        if isinstance(item, (bytes, bytearray)):
+            return copy(bytes(item).decode("utf-8", errors="replace"), depth)
+        return copy(str(item), depth)
+
+    def _charged(key: str) -> str:
+        nonlocal cost
+        cost += 8 + len(key)
+        return key
+
+    return copy(value, 0), cost
+
+
+def closure_as_dict(closure: Closure, upvalue_ids: dict[int, int] | None = None) -> dict[str, Any]:
+    """A Closure in the shape PostHog's VMs return it: `{'__hogClosure__', 'callable', 'upvalues'}`.
+
+    Upvalues are listed by id (numbered from 1 in order of first appearance in one conversion)."""
+    ids = upvalue_ids if upvalue_ids is not None else {}
+    upvalues = []
+    for upvalue in closure.upvalues:
+        upvalues.append(ids.setdefault(id(upvalue), len(ids) + 1))
+    fn = closure.callable
+    return {
+        "__hogClosure__": True,
+        "callable": {
+            "__hogCallable__": "stl" if fn.kind == "bytecode_stl" else fn.kind,
+            "name": fn.name,
+            "chunk": fn.chunk,
+            "argCount": fn.arg_count,
+            "upvalueCount": fn.upvalue_count,
+            "ip": fn.ip,
+        },
+        "upvalues": upvalues,
+    }
+
+
+def to_host(value: Any) -> Any:
+    """A Hog value as plain Python data for the host: closures become PostHog's closure dicts.
+
+    Containers without closures inside are returned as they are (no copy); the result of a run
+    is no longer touched by the VM, so sharing is safe. Cycles are preserved."""
+    upvalue_ids: dict[int, int] = {}
+    memo: dict[int, Any] = {}
+
+    def has_closure(item: Any, depth: int, seen: set[int]) -> bool:
+        kind = type(item)
+        if kind is Closure:
+            return True
+        if kind is dict or kind is list or kind is tuple:
+            if id(item) in seen:
+                return False
+            if depth >= MAX_NESTING:
+                raise ValueConversionError(f"result is nested more than {MAX_NESTING} levels deep")
+            seen.add(id(item))
+            elements = item.values() if kind is dict else item
+            return any(has_closure(element, depth + 1, seen) for element in elements)
+        return False
+
+    def convert(item: Any) -> Any:
+        kind = type(item)
+        if kind is Closure:
+            return closure_as_dict(item, upvalue_ids)
+        if kind is dict or kind is list or kind is tuple:
+            done = memo.get(id(item))
+            if done is not None:
+                return done
+            if kind is dict:
+                result: dict[Any, Any] = {}
+                memo[id(item)] = result
+                for key, element in item.items():
+                    result[key] = convert(element)
+                return result
+            if kind is list:
+                items: list[Any] = []
+                memo[id(item)] = items
+                items.extend(convert(element) for element in item)
+                return items
+            return tuple(convert(element) for element in item)
+        return item
+
+    if not has_closure(value, 0, set()):
+        return value
+    return convert(value)

@@ -1,0 +1,359 @@
+"""Validate bytecode once and decode it into the form the VM's dispatch loop runs.
+
+Bytecode is a flat list (`["_H", 1, op, operands..., ...]`) whose jumps count list elements. The
+loader walks it once, driven by the operand kinds in `opcodes.OPCODES`, and produces a `Chunk`:
+
+    code[i] = (opcode, operand)      one tuple per instruction, operands already decoded
+
+- jumps, `TRY` handlers and function bodies become absolute instruction indexes;
+- `CALLABLE` becomes a ready-made `values.Callable` (it only depends on the instruction);
+- `CLOSURE` becomes a tuple of `(is_local, index)` pairs;
+- an `END` instruction is appended, so running off the end needs no bounds check.
+
+Everything the dispatch loop would otherwise have to re-check is checked here: known opcodes,
+operand types, non-negative counts and slots, jump targets that land on an instruction of the
+same chunk, function bodies inside the chunk, constants that are scalars (a list constant would be
+shared, mutable state). Malformed, truncated or hostile bytecode raises
+`HogVMException("Invalid bytecode: ... (offset N)")`, never a Python error.
+
+Decoded chunks are immutable and cached, so a tagger run on thousands of events decodes once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hogvm.errors import HogVMException
+from hogvm.opcodes import (
+    BODY,
+    BYTECODE_MAGIC,
+    BYTECODE_MAGIC_LEGACY,
+    CAPTURES,
+    COUNT,
+    INT,
+    NUM,
+    OFFSET,
+    OPCODES,
+    SLOT,
+    STR,
+    Op,
+)
+from hogvm.values import Callable
+
+# Decoded-only instructions (not Hog opcodes; numbers outside PostHog's range):
+END = 0  # appended at the end of every chunk: "ran off the end"
+CONST = 100  # STRING / INTEGER / FLOAT / TRUE / FALSE / NULL: push the operand
+SET_LOCAL_REBIND = 101  # SET_LOCAL of a for-in loop variable: a new binding per iteration
+SET_LOCAL_REBIND_TOP = 102  # SET_LOCAL ending a C-style for step: likewise, if it is the loop's variable
+
+_CONSTANTS = {Op.TRUE: True, Op.FALSE: False, Op.NULL: None}
+
+_JUMPS = (Op.JUMP, Op.JUMP_IF_FALSE, Op.JUMP_IF_STACK_NOT_NULL, Op.TRY)
+_OP_BY_NUMBER = {int(op): op for op in Op}
+_SCALAR_TYPES = (str, int, float, bool, type(None))
+
+
+@dataclass(eq=False, slots=True)
+class Chunk:
+    """One decoded unit of code: the root program, an imported module, or a bytecode-STL body."""
+
+    name: str
+    version: int  # 0: legacy `_h` (call arguments pushed in reverse), 1: `_H`
+    code: list[tuple[int, Any]]
+    offsets: list[int]  # raw list offset of each instruction, for error messages
+    globals: dict[str, Any] | None = None
+    # index of the instruction at each raw offset (for `Callable.ip` <-> entry translation)
+    index_of_offset: dict[int, int] = field(default_factory=dict, repr=False)
+
+
+@dataclass(eq=False, slots=True)
+class Program:
+    """The root chunk plus any other named chunks given in a `{name: {"bytecode": ...}}` input."""
+
+    root: Chunk
+    chunks: dict[str, Chunk]
+
+
+def invalid(message: str, offset: int | None = None) -> HogVMException:
+    where = f" (offset {offset})" if offset is not None else ""
+    return HogVMException(f"Invalid bytecode: {message}{where}")
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int
+
+
+def _header(bytecode: list[Any], name: str, require_header: bool) -> tuple[int, int]:
+    """(version, index of the first instruction)."""
+    if not bytecode:
+        if require_header:
+            raise invalid(f"empty bytecode in chunk {name!r}, must start with '{BYTECODE_MAGIC}'", 0)
+        return 1, 0
+    first = bytecode[0]
+    if first == BYTECODE_MAGIC:
+        if len(bytecode) < 2:
+            raise invalid("missing version after '_H'", 1)
+        version = bytecode[1]
+        if not _is_int(version) or version not in (0, 1):
+            raise invalid(f"unsupported bytecode version {version!r}", 1)
+        return version, 2
+    if first == BYTECODE_MAGIC_LEGACY:
+        return 0, 1
+    if require_header:
+        raise invalid(f"must start with '{BYTECODE_MAGIC}' or '{BYTECODE_MAGIC_LEGACY}', got {first!r}", 0)
+    return 1, 0
+
+
+def decode_chunk(bytecode: Any, name: str = "root", *, require_header: bool = True,
+                 globals: dict[str, Any] | None = None) -> Chunk:
+    """Validate and decode one bytecode list."""
+    if not isinstance(bytecode, list):
+        raise invalid(f"chunk {name!r} must be a list, got {type(bytecode).__name__}")
+    version, start = _header(bytecode, name, require_header)
+    size = len(bytecode)
+    code: list[tuple[int, Any]] = []
+    offsets: list[int] = []
+    index_of_offset: dict[int, int] = {}
+    # (instruction index, raw target, what) to resolve once every instruction boundary is known
+    pending_targets: list[tuple[int, int, str]] = []
+    bodies: list[tuple[int, int, int]] = []  # (offset, body start, body end) of CALLABLE/DECLARE_FN
+
+    position = start
+    while position < size:
+        offset = position
+        number = bytecode[position]
+        op = _OP_BY_NUMBER.get(number) if _is_int(number) else None
+        if op is None:
+            raise invalid(f"unknown opcode {number!r}", offset)
+        info = OPCODES[op]
+        position += 1
+        operands: list[Any] = []
+        for kind in info.operands:
+            if position >= size:
+                raise invalid(f"{op.name} is missing its {kind} operand (unexpected end of bytecode)", offset)
+            value = bytecode[position]
+            position += 1
+            if kind == CAPTURES:
+                if not _is_int(value) or value < 0:
+                    raise invalid(f"{op.name} upvalue count must be a non-negative integer, got {value!r}", offset)
+                if position + 2 * value > size:
+                    raise invalid(f"{op.name} declares {value} upvalues but the bytecode ends", offset)
+                captures = []
+                for _ in range(value):
+                    is_local, index = bytecode[position], bytecode[position + 1]
+                    position += 2
+                    if type(is_local) is not bool and is_local not in (0, 1):
+                        raise invalid(f"{op.name} capture flag must be a boolean, got {is_local!r}", offset)
+                    if not _is_int(index) or index < 0:
+                        raise invalid(f"{op.name} capture index must be a non-negative integer, got {index!r}", offset)
+                    captures.append((bool(is_local), index))
+                value = tuple(captures)
+            elif kind == STR:
+                if op == Op.STRING:
+                    if type(value) not in _SCALAR_TYPES:
+                        raise invalid(f"STRING constant must be a scalar, got {type(value).__name__}", offset)
+                elif type(value) is not str:
+                    raise invalid(f"{op.name} name must be a string, got {value!r}", offset)
+            elif kind == INT:
+                if not _is_int(value):
+                    raise invalid(f"INTEGER constant must be an integer, got {value!r}", offset)
+            elif kind == NUM:
+                if type(value) not in (int, float):
+                    raise invalid(f"FLOAT constant must be a number, got {value!r}", offset)
+                value = float(value)
+            elif kind in (COUNT, SLOT, BODY):
+                if not _is_int(value) or value < 0:
+                    raise invalid(f"{op.name} {kind} must be a non-negative integer, got {value!r}", offset)
+            elif kind == OFFSET and not _is_int(value):
+                raise invalid(f"{op.name} jump offset must be an integer, got {value!r}", offset)
+            operands.append(value)
+
+        index = len(code)
+        index_of_offset[offset] = index
+        offsets.append(offset)
+
+        if op in _JUMPS:
+            # Jumps count from their operand: PostHog reads the operand (ip at offset+1), adds it,
+            # then steps once more. TRY's handler is `ip + 1 + operand` taken *before* the read.
+            delta = operands[0]
+            target = offset + 1 + delta if op == Op.TRY else offset + 2 + delta
+            pending_targets.append((index, target, op.name))
+            code.append((int(op), target))
+        elif op == Op.CALLABLE:
+            fn_name, arg_count, upvalue_count, body_length = operands
+            body_start = position
+            body_end = position + body_length
+            bodies.append((offset, body_start, body_end))
+            fn = Callable("local", fn_name, arg_count, upvalue_count, name, body_start)
+            pending_targets.append((index, body_end, "CALLABLE body end"))
+            code.append((int(op), [fn, body_end]))
+        elif op == Op.DECLARE_FN:
+            fn_name, arg_count, body_length = operands
+            body_start = position
+            body_end = position + body_length
+            bodies.append((offset, body_start, body_end))
+            pending_targets.append((index, body_end, "DECLARE_FN body end"))
+            code.append((int(op), [fn_name, arg_count, body_start, body_end]))
+        elif op == Op.CALL_GLOBAL:
+            code.append((int(op), (operands[0], operands[1])))
+        elif op in (Op.STRING, Op.INTEGER, Op.FLOAT):
+            code.append((CONST, operands[0]))
+        elif op in _CONSTANTS:
+            code.append((CONST, _CONSTANTS[op]))
+        elif not operands:
+            code.append((int(op), None))
+        else:
+            code.append((int(op), operands[0]))
+
+    end_index = len(code)
+    index_of_offset[size] = end_index
+    code.append((END, None))
+    offsets.append(size)
+
+    # Resolve raw targets into instruction indexes now that every boundary is known.
+    for index, target, what in pending_targets:
+        resolved = index_of_offset.get(target)
+        if resolved is None:
+            if target < start or target > size:
+                raise invalid(f"{what} target {target} is outside the chunk", offsets[index])
+            raise invalid(f"{what} target {target} lands inside an instruction", offsets[index])
+        op_number, operand = code[index]
+        if op_number == Op.CALLABLE:
+            fn, _ = operand
+            entry = index_of_offset.get(fn.ip)
+            if entry is None:
+                raise invalid("CALLABLE body does not start on an instruction", offsets[index])
+            fn.entry = entry
+            code[index] = (op_number, (fn, resolved))
+        elif op_number == Op.DECLARE_FN:
+            fn_name, arg_count, body_start, _ = operand
+            entry = index_of_offset.get(body_start)
+            if entry is None:
+                raise invalid("DECLARE_FN body does not start on an instruction", offsets[index])
+            code[index] = (op_number, (fn_name, arg_count, entry, resolved))
+        else:
+            code[index] = (op_number, resolved)
+
+    for offset, _body_start, body_end in bodies:
+        if body_end > size:
+            raise invalid(f"function body ends at {body_end}, past the end of the chunk ({size})", offset)
+
+    _mark_rebinding_writes(code)
+    chunk = Chunk(name, version, code, offsets, globals, index_of_offset)
+    for op_number, operand in code:
+        if op_number == Op.CALLABLE:
+            operand[0].code = chunk
+    return chunk
+
+
+def _mark_rebinding_writes(code: list[tuple[int, Any]]) -> None:
+    """Find the writes that start a new iteration's binding of a loop variable.
+
+    Hog's compiler lowers `for (let x in xs) body` to hidden locals and a loop whose head is
+    `GET_LOCAL limit; GET_LOCAL index; LT_EQ; JUMP_IF_FALSE exit` and whose body starts with
+    `GET_LOCAL values; GET_LOCAL index; GET_PROPERTY; SET_LOCAL x` (twice with a key variable); and
+    `for (let i := 0; c; i := i + 1) body` to `...; body; <step>; SET_LOCAL i; JUMP head` followed,
+    at the exit, by the POP/CLOSE_UPVALUE that ends the loop's scope. Those SET_LOCALs become
+    rebinding writes: a closure that captured the previous iteration's variable keeps that value
+    (JavaScript/Lua semantics) instead of seeing later iterations. A `while` loop that is the last
+    statement of its block and ends by assigning the block's last variable compiles to the very same
+    bytecode as such a `for`, and is treated the same way."""
+    get_local, set_local = int(Op.GET_LOCAL), int(Op.SET_LOCAL)
+    jump, jump_if_false = int(Op.JUMP), int(Op.JUMP_IF_FALSE)
+    scope_end = (int(Op.POP), int(Op.CLOSE_UPVALUE))
+    for position, (op, target) in enumerate(code):
+        if op != jump or target > position:
+            continue
+        exit_index = position + 1
+        condition = next(
+            (index for index in range(target, position)
+             if code[index][0] == jump_if_false and code[index][1] == exit_index),
+            None,
+        )
+        if condition is None:
+            continue
+        step = code[position - 1]
+        if position - 1 > condition and step[0] == set_local and code[exit_index][0] in scope_end:
+            code[position - 1] = (SET_LOCAL_REBIND_TOP, step[1])
+        head = code[target:condition + 1]
+        if (
+            condition == target + 3
+            and head[0][0] == get_local
+            and head[1][0] == get_local
+            and head[2][0] == int(Op.LT_EQ)
+        ):
+            index_slot = head[1][1]
+            cursor = condition + 1
+            while (
+                cursor + 3 < position
+                and code[cursor][0] == get_local
+                and code[cursor + 1] == (get_local, index_slot)
+                and code[cursor + 2][0] == int(Op.GET_PROPERTY)
+                and code[cursor + 3][0] == set_local
+            ):
+                code[cursor + 3] = (SET_LOCAL_REBIND, code[cursor + 3][1])
+                cursor += 4
+
+
+# A small cache of decoded programs, keyed by the bytecode's content (bytecode is flat scalars,
+# so a tuple of it is a cheap, exact key). Repeated runs of one tagger skip decoding entirely.
+_CACHE_SIZE = 64
+_cache: dict[tuple[Any, ...], Chunk] = {}
+
+
+def _cached_root(bytecode: list[Any]) -> Chunk:
+    # Types are part of the key because 1 == 1.0 == True; float reprs because 0.0 == -0.0.
+    try:
+        key = (tuple(bytecode), tuple(map(type, bytecode)),
+               tuple(repr(item) for item in bytecode if type(item) is float))
+        hash(key)
+    except TypeError:  # an unhashable element: certainly invalid, let decoding say why
+        return decode_chunk(bytecode)
+    chunk = _cache.get(key)
+    if chunk is None:
+        chunk = decode_chunk(bytecode)
+        if len(_cache) >= _CACHE_SIZE:
+            del _cache[next(iter(_cache))]
+        _cache[key] = chunk
+    return chunk
+
+
+def load_program(source: Any) -> Program:
+    """Decode `["_H", 1, ...]`, legacy `["_h", ...]`, or `{"root": {"bytecode": [...]}, ...}`."""
+    if isinstance(source, Program):
+        return source
+    if isinstance(source, list):
+        return Program(_cached_root(source), {})
+    if isinstance(source, dict):
+        root_entry = source.get("root")
+        if not isinstance(root_entry, dict) or "bytecode" not in root_entry:
+            raise invalid("a chunk dict needs a 'root' entry with 'bytecode'")
+        chunks: dict[str, Chunk] = {}
+        for name, entry in source.items():
+            if not isinstance(name, str) or not isinstance(entry, dict):
+                raise invalid(f"chunk {name!r} must map a name to {{'bytecode': [...]}}")
+            chunk_globals = entry.get("globals")
+            if chunk_globals is not None and not isinstance(chunk_globals, dict):
+                raise invalid(f"globals of chunk {name!r} must be a dict")
+            chunks[name] = decode_chunk(entry.get("bytecode"), name, globals=chunk_globals)
+        return Program(chunks.pop("root"), chunks)
+    raise invalid(f"expected a bytecode list or a dict of chunks, got {type(source).__name__}")
+
+
+# Bytecode-STL functions (`arrayMap`, ...) decoded on first use; chunk name `stl/<name>`.
+_stl_chunks: dict[str, tuple[int, Chunk]] = {}
+
+
+def bytecode_stl_chunk(name: str, table: dict[str, Any]) -> tuple[int, Chunk] | None:
+    """(parameter count, decoded body) of the bytecode-STL function `name`, or None."""
+    found = _stl_chunks.get(name)
+    if found is not None:
+        return found
+    entry = table.get(name)
+    if entry is None:
+        return None
+    params, body = entry
+    found = (len(params), decode_chunk(list(body), f"stl/{name}", require_header=False, globals={}))
+    _stl_chunks[name] = found
+    return found

@@ -1,0 +1,259 @@
+"""Hog's value operations, with the semantics of PostHog's Python VM.
+
+The VM's dispatch loop inlines the common cases (two ints, two floats) and calls these functions
+for everything else; the STL calls them too (`equals`, `like`, ...). Every function either returns
+a Hog value or raises `HogVMException`: Python's own exceptions (TypeError for `1 + 'a'`,
+ZeroDivisionError, ...) never escape, but their texts, which PostHog's Python VM shows, are kept.
+
+Arithmetic is Python's, because that is what PostHog's Python VM does (taggers run on it):
+`'a' + 'b'` and `[1] + [2]` concatenate, `'ab' * 2` repeats, `/` is true division and `%` takes
+the sign of the divisor (`-7 % 3 == 2`; the TypeScript VM says -1). Two deliberate limits keep the
+sandbox safe: repetition and integer multiplication refuse results that would be huge, and
+`str % x` (Python's printf formatting, which can pad to any width) is not an operation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hogvm.errors import HogVMException, HogVMMemoryExceededException
+from hogvm.regex import like_regex_cached, regex_search
+from hogvm.values import Closure
+
+# Multiplying integers doubles their size each time; PostHog's VM would happily compute a
+# gigabyte-long integer. 2**65536 is far beyond any value a tagger needs.
+MAX_INT_BITS = 65536
+# A `'x' * n` or `[x] * n` result may not exceed this many characters / items on its own; the VM
+# additionally charges the result against the run's memory limit before it is built.
+MAX_REPEAT_LENGTH = 64 << 20
+
+_NUMBER = (int, float)
+
+
+def _fail(error: Exception) -> HogVMException:
+    return HogVMException(str(error) or type(error).__name__)
+
+
+def add(a: Any, b: Any) -> Any:
+    try:
+        return a + b
+    except (TypeError, OverflowError) as error:
+        raise _fail(error) from None
+
+
+def subtract(a: Any, b: Any) -> Any:
+    try:
+        return a - b
+    except (TypeError, OverflowError) as error:
+        raise _fail(error) from None
+
+
+def repetition_size(a: Any, b: Any) -> int:
+    """If `a * b` repeats a string/array/tuple, the length of the result; else 0."""
+    if type(a) in (str, list, tuple) and isinstance(b, int):
+        return len(a) * max(b, 0)
+    if type(b) in (str, list, tuple) and isinstance(a, int):
+        return len(b) * max(a, 0)
+    return 0
+
+
+def multiply(a: Any, b: Any) -> Any:
+    if type(a) is int and type(b) is int and a.bit_length() + b.bit_length() > MAX_INT_BITS:
+        raise HogVMException(f"Integer overflow: the product would have more than {MAX_INT_BITS} bits")
+    size = repetition_size(a, b)
+    if size > MAX_REPEAT_LENGTH:
+        raise HogVMMemoryExceededException(MAX_REPEAT_LENGTH, size)
+    try:
+        return a * b
+    except (TypeError, OverflowError) as error:
+        raise _fail(error) from None
+
+
+def divide(a: Any, b: Any) -> Any:
+    try:
+        return a / b
+    except (TypeError, ZeroDivisionError, OverflowError) as error:
+        raise _fail(error) from None
+
+
+def modulo(a: Any, b: Any) -> Any:
+    if isinstance(a, str):
+        raise HogVMException(f"unsupported operand type(s) for %: 'str' and '{type(b).__name__}'")
+    try:
+        return a % b
+    except (TypeError, ZeroDivisionError, OverflowError) as error:
+        raise _fail(error) from None
+
+
+def unify_comparison_types(left: Any, right: Any) -> tuple[Any, Any]:
+    """Bring a pair of values to comparable types, exactly as PostHog's Python VM does.
+
+    bool vs string: 'true'/'false' (any case) become booleans, other strings their truthiness;
+    bool vs number: the bool becomes 0/1; number vs string: the string is parsed as a float when
+    it can be (`'1' = 1`), otherwise both stay as they are."""
+    left_type = type(left)
+    right_type = type(right)
+    if left_type is bool and right_type is str:
+        return left, _string_as_bool(right)
+    if left_type is str and right_type is bool:
+        return _string_as_bool(left), right
+    if left_type is bool and right_type in (int, float):
+        return int(left), right
+    if left_type in (int, float) and right_type is bool:
+        return left, int(right)
+    if left_type in (int, float, bool) and right_type is str:
+        return left, _string_as_number(right)
+    if left_type is str and right_type in (int, float, bool):
+        return _string_as_number(left), right
+    return left, right
+
+
+def _string_as_bool(text: str) -> bool:
+    lowered = text.lower()
+    if lowered == "true":
+        return True
+    if lowered == "false":
+        return False
+    return bool(text)
+
+
+def _string_as_number(text: str) -> Any:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def equals(a: Any, b: Any) -> bool:
+    a, b = unify_comparison_types(a, b)
+    return a == b
+
+
+def not_equals(a: Any, b: Any) -> bool:
+    a, b = unify_comparison_types(a, b)
+    return a != b
+
+
+def greater(a: Any, b: Any) -> bool:
+    a, b = unify_comparison_types(a, b)
+    try:
+        return a > b
+    except TypeError as error:
+        raise _fail(error) from None
+
+
+def greater_or_equals(a: Any, b: Any) -> bool:
+    a, b = unify_comparison_types(a, b)
+    try:
+        return a >= b
+    except TypeError as error:
+        raise _fail(error) from None
+
+
+def less(a: Any, b: Any) -> bool:
+    a, b = unify_comparison_types(a, b)
+    try:
+        return a < b
+    except TypeError as error:
+        raise _fail(error) from None
+
+
+def less_or_equals(a: Any, b: Any) -> bool:
+    a, b = unify_comparison_types(a, b)
+    try:
+        return a <= b
+    except TypeError as error:
+        raise _fail(error) from None
+
+
+def contains(a: Any, b: Any) -> bool:
+    """`a in b`: an element of an array/tuple, a key of a dict, a substring of a string."""
+    if type(b) is Closure:
+        raise HogVMException("argument of type 'function' is not iterable")
+    try:
+        return a in b
+    except TypeError as error:
+        raise _fail(error) from None
+
+
+def truthy(value: Any) -> bool:
+    return bool(value)
+
+
+def like(text: Any, pattern: Any, case_insensitive: bool = False) -> bool:
+    """SQL LIKE, searched anywhere in `text` (as both reference VMs do)."""
+    if type(text) is not str or type(pattern) is not str:
+        bad = text if type(text) is not str else pattern
+        raise HogVMException(
+            f"LIKE requires two strings, got {_type_name(bad)} "
+            f"(wrap possibly-null values in ifNull(x, ''))"
+        )
+    return regex_search(like_regex_cached(pattern), text, case_insensitive)
+
+
+def regex_match(text: Any, pattern: Any, case_insensitive: bool = False) -> bool:
+    """`text =~ pattern`: false when either side is null or empty, as PostHog's VMs."""
+    if not text or not pattern:
+        return False
+    if type(text) is not str:
+        raise HogVMException(f"Function match requires input to be a string, got {_type_name(text)}")
+    if type(pattern) is not str:
+        raise HogVMException(f"Function match requires pattern to be a string, got {_type_name(pattern)}")
+    return regex_search(pattern, text, case_insensitive)
+
+
+def get_property(obj: Any, key: Any, nullish: bool = False) -> Any:
+    """`obj[key]` / `obj.key`: 1-based indexes, negative ones from the end, null when missing.
+
+    Only Hog data is reachable: dict entries and array/tuple/string positions. Anything else
+    (a function, a number, a string's methods) reads as null, never as a Python attribute.
+    `nullish` (`?.`) reads the same for a single step: access on null is null either way."""
+    kind = type(obj)
+    if kind is dict:
+        try:
+            return obj.get(key)
+        except TypeError:  # unhashable key (a list or dict): no such entry
+            return None
+    if obj is None:
+        return None
+    if kind is list or kind is tuple or kind is str:
+        if type(key) is float and key.is_integer():
+            key = int(key)
+        if isinstance(key, int):
+            if key > 0:
+                return obj[key - 1] if key <= len(obj) else None
+            if key < 0:
+                return obj[key] if -key <= len(obj) else None
+            raise HogVMException("Hog arrays start from index 1")
+    return None
+
+
+def set_property(obj: Any, key: Any, value: Any) -> None:
+    """`obj[key] := value` on a dict or an array (1-based); a no-op on null, as PostHog."""
+    kind = type(obj)
+    if kind is dict:
+        try:
+            obj[key] = value
+        except TypeError as error:
+            raise _fail(error) from None
+        return
+    if kind is list:
+        if not isinstance(key, int):
+            raise HogVMException(f"Invalid index: {key}")
+        if key <= 0:
+            raise HogVMException("Hog arrays start from index 1")
+        if key > len(obj):
+            raise HogVMException(f"Index {key} out of range for array of length {len(obj)}")
+        obj[key - 1] = value
+        return
+    if obj is None:
+        return
+    raise HogVMException(f'Can not set property "{key}" on object of type "{_type_name(obj)}"')
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if type(value) is Closure:
+        return "function"
+    return type(value).__name__
