@@ -22,6 +22,8 @@ from hogvm.errors import (
     HogVMRuntimeExceededException,
     UncaughtHogVMException,
 )
+from hogvm.printing import to_python_str
+from hogvm.values import Closure
 from sampler.extract import as_tagger_global, extract_event_io
 
 TAGGER_TIMEOUT_S = 5.0
@@ -88,12 +90,18 @@ def run_hog_tagger(bytecode: list[Any], event_data: dict[str, Any], valid_tag_na
         return {
             "tags": [],
             "reasoning": reasoning,
-            "error": f"Must return a list of tag names, got {type(result).__name__}: {result}",
+            "error": f"Must return a list of tag names, got {_python_type_name(result)}: {to_python_str(result)}",
         }
-    names = [str(item) for item in result]
+    # `str()` as PostHog's VM computes it on Hog values (cycle-safe, no recursion).
+    names = [to_python_str(item) for item in result]
     if valid_tag_names:
         names = [name for name in names if name in valid_tag_names]
     return {"tags": names, "reasoning": reasoning, "error": None}
+
+
+def _python_type_name(value: Any) -> str:
+    """The Python type name PostHog reports; its VM represents functions as dicts."""
+    return "dict" if type(value) is Closure else type(value).__name__
 
 
 def _failure(message: str) -> TaggerResult:
