@@ -104,7 +104,7 @@ class _Compiler:
         already gave one (as PostHog's visitor does)."""
         handler = _HANDLERS.get(type(node))
         if handler is None:
-            raise _positioned(HogCompileError(f"Unsupported syntax: {type(node).__name__}"), node)
+            raise _positioned(HogCompileError(_unsupported_message(node)), node)
         self.nesting += 1
         self.temps += below
         try:
@@ -453,6 +453,8 @@ class _Compiler:
         self.block_statements(node.declarations, out, implicit_return=False)
 
     def expr_statement(self, node: ast.ExprStatement, out: list[Any]) -> None:
+        if node.expr is None:  # a lone `;` as a loop or if body
+            return
         self.emit(node.expr, out)
         out.append(Op.POP)
 
@@ -634,6 +636,18 @@ def _positioned(err: HogCompileError, node: ast.Node) -> HogCompileError:
     if err.line is None and node.line:
         err.line, err.column = node.line, node.column
     return err
+
+
+# HogQL syntax the parser accepts (as PostHog's does) but no HogVM can run, by AST class name.
+_UNSUPPORTED = {
+    "TypeCast": "Type casts (`x::type`, `cast(x as type)`) have no HogVM bytecode; "
+                "use toInt(), toFloat(), toString() or toDateTime() instead",
+}
+
+
+def _unsupported_message(node: ast.Node) -> str:
+    name = type(node).__name__
+    return _UNSUPPORTED.get(name, f"Unsupported syntax: {name} can not be compiled to HogVM bytecode")
 
 
 def _cohort_message(cohort: ast.Expr) -> str:

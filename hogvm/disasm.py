@@ -100,7 +100,9 @@ class _Listing:
                 self.fail(offset, "a non-negative integer", value)
             return str(value)
         if kind is OFFSET:
-            return f"{value:+d} (-> {self.ip + value})"
+            # Jumps count from the next instruction; TRY's handler address counts from the operand.
+            target = self.ip + value - (1 if self.code[offset] == Op.TRY else 0)
+            return f"{value:+d} (-> {target})"
         if kind is CAPTURES:
             captures = []
             for _ in range(value):
