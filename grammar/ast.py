@@ -157,6 +157,15 @@ class ArraySlice(Expr):
 
 
 @dataclass(slots=True)
+class TypeCast(Expr):
+    """`x::Int`, `cast(x as Int)`: parsed like PostHog does (`type_name` lower-cased); the
+    compiler has no bytecode for it."""
+
+    expr: Expr
+    type_name: str
+
+
+@dataclass(slots=True)
 class Placeholder(Expr):
     """`{expr}` outside a dict literal: only valid in templates; the compiler rejects it."""
 
@@ -192,7 +201,10 @@ class Program(Node):
 
 @dataclass(slots=True)
 class ExprStatement(Statement):
-    expr: Expr
+    """`expr` is None only for a lone `;` used as a loop or if body (`while (x) ;`), as PostHog
+    emits it; blocks and programs drop empty statements."""
+
+    expr: Expr | None
 
 
 @dataclass(slots=True)

@@ -1,0 +1,551 @@
+"""The Hog lexer: source text -> a list of Lark tokens for the LALR grammar in `hog.lark`.
+
+Hog's lexing is modal (f-strings and HogQLX tags switch lexer modes, `{` inside them switches
+back to code, and these nest arbitrarily), so it is hand-written rather than a Lark lexer.
+Besides splitting text into tokens it resolves, with one token of context, the few spots where
+PostHog's ANTLR parser relies on unbounded lookahead that an LALR(1) parser does not have:
+
+- `{` is tokenised as `LBRACE_BLOCK` where a statement block starts and as `LBRACE` where a dict
+  or placeholder starts (see `_classify`);
+- `not in`, `not like`, `not ilike`, `not between`, `in cohort` after an operand become single
+  operator tokens, so `a not between` and `a not in` need no lookahead;
+- `.` + digits after an operand is tuple access (`a.1.2`), not a float.
+
+Positions are 1-based lines and columns, as `HogSyntaxError` reports them.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+
+from lark import Token
+
+from grammar.errors import HogSyntaxError
+
+# Deeper bracket nesting than this is rejected before parsing: the AST consumers (compiler,
+# printers) are recursive, and no real program nests anywhere near this deep.
+MAX_NESTING = 200
+
+# Keywords with a syntactic role in the grammar; every other word is an IDENTIFIER (PostHog's
+# many SQL keywords are all valid identifiers in Hog code). Keys are lower-case: keywords are
+# case-insensitive.
+KEYWORDS: dict[str, str] = {
+    "let": "LET", "fn": "FN", "fun": "FN", "if": "IF", "else": "ELSE", "while": "WHILE",
+    "for": "FOR", "in": "IN", "return": "RETURN", "throw": "THROW", "try": "TRY",
+    "catch": "CATCH", "finally": "FINALLY", "and": "AND", "or": "OR", "not": "NOT", "is": "IS",
+    "null": "NULL", "like": "LIKE", "ilike": "ILIKE", "between": "BETWEEN", "cohort": "COHORT",
+    "case": "CASE", "when": "WHEN", "then": "THEN", "end": "END", "interval": "INTERVAL",
+    "cast": "CAST", "as": "AS", "lambda": "LAMBDA", "inf": "INF", "infinity": "INF", "nan": "NAN",
+    "trim": "TRIM", "leading": "LEADING", "trailing": "TRAILING", "both": "BOTH", "from": "FROM",
+    "distinct": "DISTINCT", "array": "ARRAY", "select": "SELECT",
+    "second": "UNIT", "minute": "UNIT", "hour": "UNIT", "day": "UNIT", "week": "UNIT",
+    "month": "UNIT", "quarter": "UNIT", "year": "UNIT", "yyyy": "UNIT",
+}
+
+# Tokens after which an operand has just ended: a following `{` starts a new statement, and a
+# following `not in` / `.1` continues the expression.
+_OPERAND_END = frozenset({
+    "IDENTIFIER", "QUOTED_IDENTIFIER", "INT", "FLOAT", "STRING", "FSTRING_END", "NULL", "INF",
+    "NAN", "RPAREN", "RBRACKET", "RBRACE", "TAG_SELF_CLOSE", "TAG_CLOSE_GT", "END", "UNIT",
+})
+# Tokens after which `{` opens a block: statement boundaries and statement keywords.
+_BLOCK_AFTER = _OPERAND_END | {"SEMICOLON", "ELSE", "TRY", "FINALLY", "CATCH", "LBRACE_BLOCK"}
+# Tokens that only appear in statements, never inside a dict or placeholder expression.
+_STATEMENT_ONLY = frozenset({"LET", "FN", "WHILE", "RETURN", "THROW", "TRY", "SEMICOLON",
+                             "COLONEQUALS", "LBRACE_BLOCK"})
+_OPERAND_START = frozenset({
+    "IDENTIFIER", "QUOTED_IDENTIFIER", "INT", "FLOAT", "STRING", "FSTRING_START", "NULL", "INF",
+    "NAN", "LBRACE", "LBRACE_BLOCK", "IF", "FOR", "TAG_OPEN",
+})
+# Keywords PostHog never accepts as names, not even after `.`.
+_RESERVED = frozenset({"LET", "FN", "WHILE", "TRY", "CATCH", "FINALLY", "THROW", "LAMBDA", "INF",
+                       "NAN", "NULL"})
+_MERGE_AFTER_NOT = {"IN": "NOT_IN", "LIKE": "NOT_LIKE", "ILIKE": "NOT_ILIKE", "BETWEEN": "NOT_BETWEEN"}
+_COHORT_ID = frozenset({"INT", "STRING", "IDENTIFIER", "LPAREN", "DASH", "QUOTED_IDENTIFIER"})
+_OPENERS = frozenset({"LPAREN", "LBRACKET", "LBRACE", "LBRACE_BLOCK", "FSTRING_LBRACE", "TAG_LBRACE"})
+# Token types that can name a lambda parameter (keywords usable as identifiers included).
+_NAME_TYPES = frozenset({"IDENTIFIER", "QUOTED_IDENTIFIER", "UNIT", "COHORT", "FROM", "LEADING",
+                         "TRAILING", "BOTH", "DISTINCT"})
+_CLOSERS = frozenset({"RPAREN", "RBRACKET", "RBRACE"})
+
+_WHITESPACE = "[ \t\r\n\x0b\x0c\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+# Escapes PostHog's lexer accepts inside quotes; any other backslash sequence is an error.
+_ESCAPE = r"\\[bfrnt0av\\]|\\x[0-9a-fA-F]{2}"
+
+_CODE = re.compile(
+    rf"(?P<ws>{_WHITESPACE}+)"
+    r"|(?P<comment>//[^\n\r]*|--[^\n\r]*|#[^\n\r]*|/\*.*?\*/)"
+    r"|(?P<fstring>[fF]')"
+    rf"|(?P<string>'(?:[^'\\]|{_ESCAPE}|\\'|'')*')"
+    rf"|(?P<quoted>`(?:[^`\\]|{_ESCAPE}|\\'|\\`|``)*`|\"(?:[^\"\\]|{_ESCAPE}|\\\"|\"\")*\")"
+    r"|(?P<number>0[xX][0-9a-fA-F]+(?:\.[0-9a-fA-F]*)?[pP][+-]?[0-9]+|0[xX][0-9a-fA-F]+"
+    r"|0[bB][0-9]+|0[oO][0-9]+|[0-9]+\.[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"
+    r"|[0-9]+(?:[eE][+-]?[0-9]+)?)"
+    r"|(?P<word>[A-Za-z_$][A-Za-z0-9_$]*)"
+    r"|(?P<op>!~\*|=~\*|!~|=~|~\*|~|!=|<>|<=|>=|==|=|->|::|:=|:|\|\||\?\?|\?\.|\?|<|>|[.,;()\[\]{}+\-*/%])",
+    re.DOTALL,
+)
+_OPERATORS = {
+    "!~*": "NOT_IREGEX", "=~*": "IREGEX", "!~": "NOT_REGEX", "=~": "REGEX", "~*": "IREGEX",
+    "~": "REGEX", "!=": "NOT_EQ", "<>": "NOT_EQ", "<=": "LT_EQ", ">=": "GT_EQ", "==": "EQ_DOUBLE",
+    "=": "EQ", "->": "ARROW", "::": "DOUBLECOLON", ":=": "COLONEQUALS", ":": "COLON",
+    "||": "CONCAT", "??": "NULLISH", "?.": "NULL_PROPERTY", "?": "QUERY", "<": "LT", ">": "GT",
+    ".": "DOT", ",": "COMMA", ";": "SEMICOLON", "(": "LPAREN", ")": "RPAREN", "[": "LBRACKET",
+    "]": "RBRACKET", "{": "LBRACE", "}": "RBRACE", "+": "PLUS", "-": "DASH", "*": "ASTERISK",
+    "/": "SLASH", "%": "PERCENT",
+}
+_SPACE_QUOTE = re.compile(r"[ \t\r\n]*'")
+_TUPLE_INDEX = re.compile(rf"\.{_WHITESPACE}*([0-9]+)")
+_FSTRING_TEXT = re.compile(rf"(?:[^\\'{{]|{_ESCAPE}|\\'|\\\{{|'')+")
+_TAG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_TAG_TEXT = re.compile(r"[^<{]+")
+_TAG_SPACE = re.compile(r"[ \t\r\n]+")
+_TAG_STRING = re.compile(rf"'(?:[^'\\]|{_ESCAPE}|\\'|'')*'")
+
+_UNESCAPES = {"b": "\b", "f": "\f", "r": "\r", "n": "\n", "t": "\t", "0": "", "a": "\a",
+              "v": "\v", "\\": "\\", "'": "'", '"': '"', "`": "`", "{": "{"}
+_UNESCAPE_RE = re.compile(r"\\([bfrnt0av\\'\"`{])")
+
+
+def unescape(text: str, quote: str) -> str:
+    """The value of quoted text without its quotes. PostHog drops `\\0`, keeps `\\xHH` verbatim
+    and unescapes a doubled quote character."""
+    if "\\" in text:
+        text = _UNESCAPE_RE.sub(lambda m: _UNESCAPES[m.group(1)], text)
+    if quote and quote * 2 in text:
+        text = text.replace(quote * 2, quote)
+    return text
+
+
+class _Positions:
+    """Maps string offsets to 1-based (line, column)."""
+
+    __slots__ = ("starts",)
+
+    def __init__(self, source: str) -> None:
+        starts = [0]
+        find = source.find
+        i = find("\n")
+        while i >= 0:
+            starts.append(i + 1)
+            i = find("\n", i + 1)
+        self.starts = starts
+
+    def __call__(self, offset: int) -> tuple[int, int]:
+        line = bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1
+
+
+def _describe_char(ch: str) -> str:
+    if ch == "\x00":
+        return "NUL byte"
+    if "\ud800" <= ch <= "\udfff":
+        return f"lone surrogate U+{ord(ch):04X}"
+    if ch.isprintable():
+        return f"character '{ch}' (U+{ord(ch):04X})"
+    return f"character U+{ord(ch):04X}"
+
+
+def tokenize(source: str) -> list[Token]:
+    """Split `source` into tokens. Raises `HogSyntaxError` for text no token matches."""
+    lexer = _Lexer(source)
+    tokens = lexer.run()
+    return _classify(_merge_operators(tokens))
+
+
+class _Lexer:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.position = _Positions(source)
+        self.tokens: list[Token] = []
+        # Lexer modes, innermost last: "code" (opened by `{`), "fstring", "tag_open",
+        # "tag_close", "tag_text". The bottom "code" level is implicit (an empty stack).
+        self.modes: list[str] = []
+        # Start offsets of the constructs whose end we still wait for, for error messages.
+        self.opened_at: list[int] = []
+
+    def error(self, message: str, offset: int) -> HogSyntaxError:
+        line, column = self.position(offset)
+        return HogSyntaxError(message, line=line, column=column, source=self.source)
+
+    def emit(self, kind: str, value: str, start: int) -> None:
+        line, column = self.position(start)
+        self.tokens.append(Token(kind, value, start, line, column))
+
+    def push(self, mode: str, start: int) -> None:
+        if len(self.modes) >= MAX_NESTING:
+            raise self.error(f"Nesting too deep (more than {MAX_NESTING} levels)", start)
+        self.modes.append(mode)
+        self.opened_at.append(start)
+
+    def pop(self) -> None:
+        self.modes.pop()
+        self.opened_at.pop()
+
+    def run(self) -> list[Token]:
+        source = self.source
+        end = len(source)
+        pos = 0
+        bracket_depth = 0
+        while pos < end:
+            mode = self.modes[-1] if self.modes else "code"
+            if mode == "code":
+                pos, bracket_depth = self.lex_code(pos, bracket_depth)
+            elif mode == "fstring":
+                pos = self.lex_fstring(pos)
+            elif mode == "tag_text":
+                pos = self.lex_tag_text(pos)
+            else:
+                pos = self.lex_tag(pos, mode)
+        if self.modes:
+            mode, start = self.modes[-1], self.opened_at[-1]
+            if mode == "fstring":
+                raise self.error("Unterminated f-string", start)
+            if mode == "code":
+                # An unclosed `{` in code is a parse error at the end of input; inside an
+                # f-string or tag it means the enclosing construct is unterminated.
+                outer = [m for m in self.modes if m != "code"]
+                if outer and outer[-1] == "fstring":
+                    index = len(self.modes) - 1 - self.modes[::-1].index("fstring")
+                    raise self.error("Unterminated f-string", self.opened_at[index])
+                return self.tokens
+            raise self.error("Unterminated HogQLX tag", start)
+        return self.tokens
+
+    # ------------------------------------------------------------------ code mode
+
+    def lex_code(self, pos: int, bracket_depth: int) -> tuple[int, int]:
+        source = self.source
+        if source[pos] == "." and self.tokens and self.tokens[-1].type in _OPERAND_END:
+            index = _TUPLE_INDEX.match(source, pos)
+            if index is not None:  # `a.1.2` is two tuple accesses, not `a` and the float `.1`
+                self.emit("DOT", ".", pos)
+                self.emit("INT", index.group(1), index.start(1))
+                return index.end(), bracket_depth
+        m = _CODE.match(source, pos)
+        if m is None:
+            ch = source[pos]
+            if ch == "'":
+                raise self.error(self.bad_quote_message(pos, "'", "string literal"), pos)
+            if ch in "`\"":
+                raise self.error(self.bad_quote_message(pos, ch, "quoted identifier"), pos)
+            if source.startswith("/*", pos):
+                raise self.error("Unterminated comment: '/*' has no closing '*/'", pos)
+            raise self.error(f"Unexpected {_describe_char(ch)}", pos)
+        kind = m.lastgroup
+        text = m.group()
+        if kind == "ws" or kind == "comment":
+            return m.end(), bracket_depth
+        if kind == "word":
+            lower = text.lower()
+            keyword = KEYWORDS.get(lower)
+            if keyword is not None and keyword not in _RESERVED and self.after_member_dot():
+                keyword = None  # after `.` a keyword is a member name: `event.event`, `x.date`
+            if lower in ("date", "timestamp") and keyword is None and _SPACE_QUOTE.match(source, m.end()):
+                raise self.error(f"{lower} '...' literals are not supported; use to{'Date' if lower == 'date' else 'DateTime'}('...')", pos)
+            self.emit(keyword or "IDENTIFIER", text, pos)
+            return m.end(), bracket_depth
+        if kind == "number":
+            return self.lex_number(m, pos), bracket_depth
+        if kind == "string":
+            self.emit("STRING", text, pos)
+            return m.end(), bracket_depth
+        if kind == "quoted":
+            self.emit("QUOTED_IDENTIFIER", text, pos)
+            return m.end(), bracket_depth
+        if kind == "fstring":
+            if text[0] == "F":
+                raise self.error("F'...' full-text templates are not supported in Hog programs", pos)
+            self.emit("FSTRING_START", text, pos)
+            self.push("fstring", pos)
+            return m.end(), bracket_depth
+        # operators and punctuation
+        if text == "<" and self.is_tag_start(pos + 1):
+            self.emit("TAG_OPEN", "<", pos)
+            self.push("tag_open", pos)
+            return pos + 1, bracket_depth
+        token_type = _OPERATORS[text]
+        if token_type in ("LPAREN", "LBRACKET"):
+            bracket_depth += 1
+            if bracket_depth + len(self.modes) > MAX_NESTING:
+                raise self.error(f"Nesting too deep (more than {MAX_NESTING} levels)", pos)
+        elif token_type in ("RPAREN", "RBRACKET"):
+            bracket_depth -= 1
+        elif token_type == "LBRACE":
+            self.push("code", pos)
+            if bracket_depth + len(self.modes) > MAX_NESTING:
+                raise self.error(f"Nesting too deep (more than {MAX_NESTING} levels)", pos)
+        elif token_type == "RBRACE" and self.modes:
+            self.pop()
+        self.emit(token_type, text, pos)
+        return m.end(), bracket_depth
+
+    def after_member_dot(self) -> bool:
+        return bool(self.tokens) and self.tokens[-1].type in ("DOT", "NULL_PROPERTY")
+
+    def lex_number(self, m: re.Match[str], pos: int) -> int:
+        text = m.group()
+        if text[:2] in ("0o", "0O"):
+            raise self.error(f"Octal literals with a '0o' prefix are not supported: '{text}'", pos)
+        if text[:2] in ("0b", "0B") and not set(text[2:]) <= {"0", "1"}:
+            raise self.error(f"Invalid binary literal '{text}'", pos)
+        is_float = ("." in text or "e" in text or "E" in text) and text[:2] not in ("0x", "0X")
+        is_float = is_float or "p" in text or "P" in text
+        if not is_float and len(text) > 4000:
+            raise self.error(f"Number literal too long ({len(text)} digits; at most 4000)", pos)
+        self.emit("FLOAT" if is_float else "INT", text, pos)
+        return m.end()
+
+    def bad_quote_message(self, pos: int, quote: str, what: str) -> str:
+        source = self.source
+        i = pos + 1
+        while i < len(source):
+            ch = source[i]
+            if ch == "\\":
+                nxt = source[i + 1: i + 2]
+                if nxt and nxt not in "bfrnt0av\\x'\"`{":
+                    return f"Invalid escape sequence '\\{nxt}' in {what}"
+                if nxt == "x" and not re.fullmatch(r"[0-9a-fA-F]{2}", source[i + 2: i + 4]):
+                    return f"Invalid escape sequence '\\x' in {what} (expected two hex digits)"
+                i += 2
+                continue
+            if ch == quote:
+                if source[i + 1: i + 2] == quote:
+                    i += 2
+                    continue
+                break
+            i += 1
+        return f"Unterminated {what}"
+
+    def is_tag_start(self, pos: int) -> bool:
+        """PostHog's rule for `<` opening a HogQLX tag: a name follows directly, and after it
+        comes `>`, `/`, or whitespace then a name character, `>` or `/`."""
+        source = self.source
+        m = _TAG_NAME.match(source, pos)
+        if m is None:
+            return False
+        i = m.end()
+        if i >= len(source):
+            return False
+        ch = source[i]
+        if ch in ">/":
+            return True
+        if not ch.isspace():
+            return False
+        while i < len(source) and source[i].isspace():
+            i += 1
+        return i < len(source) and (source[i].isalnum() or source[i] in "_>/")
+
+    # ------------------------------------------------------------------ f-strings
+
+    def lex_fstring(self, pos: int) -> int:
+        source = self.source
+        ch = source[pos]
+        if ch == "'":
+            self.emit("FSTRING_END", ch, pos)
+            self.pop()
+            return pos + 1
+        if ch == "{":
+            self.emit("FSTRING_LBRACE", ch, pos)
+            self.push("code", pos)
+            return pos + 1
+        m = _FSTRING_TEXT.match(source, pos)
+        if m is None:  # a backslash not starting a known escape
+            nxt = source[pos + 1: pos + 2]
+            if not nxt:
+                raise self.error("Unterminated f-string", self.opened_at[-1])
+            raise self.error(f"Invalid escape sequence '\\{nxt}' in f-string", pos)
+        self.emit("FSTRING_TEXT", m.group(), pos)
+        return m.end()
+
+    # ------------------------------------------------------------------ HogQLX tags
+
+    def lex_tag(self, pos: int, mode: str) -> int:
+        source = self.source
+        m = _TAG_SPACE.match(source, pos)
+        if m is not None:
+            return m.end()
+        ch = source[pos]
+        if ch == ">":
+            self.pop()
+            if mode == "tag_open":
+                self.emit("TAG_GT", ch, pos)
+                self.push("tag_text", pos)
+            else:
+                self.emit("TAG_CLOSE_GT", ch, pos)
+            return pos + 1
+        m = _TAG_NAME.match(source, pos)
+        if m is not None:
+            self.emit("TAG_NAME", m.group(), pos)
+            return m.end()
+        if mode == "tag_open":
+            if source.startswith("/>", pos):
+                self.emit("TAG_SELF_CLOSE", "/>", pos)
+                self.pop()
+                return pos + 2
+            if ch == "=":
+                self.emit("EQ", ch, pos)
+                return pos + 1
+            if ch == "{":
+                self.emit("TAG_LBRACE", ch, pos)
+                self.push("code", pos)
+                return pos + 1
+            if ch == "'":
+                m = _TAG_STRING.match(source, pos)
+                if m is None:
+                    raise self.error(self.bad_quote_message(pos, "'", "string literal"), pos)
+                self.emit("STRING", m.group(), pos)
+                return m.end()
+        raise self.error(f"Unexpected {_describe_char(ch)} in a HogQLX tag", pos)
+
+    def lex_tag_text(self, pos: int) -> int:
+        source = self.source
+        ch = source[pos]
+        if ch == "{":
+            self.emit("TAG_LBRACE", ch, pos)
+            self.push("code", pos)
+            return pos + 1
+        if ch == "<":
+            if source.startswith("</", pos):
+                self.emit("TAG_CLOSE_OPEN", "</", pos)
+                self.pop()
+                self.push("tag_close", pos)
+                return pos + 2
+            self.emit("TAG_OPEN", ch, pos)
+            self.push("tag_open", pos)
+            return pos + 1
+        m = _TAG_TEXT.match(source, pos)
+        assert m is not None
+        self.emit("TAG_TEXT", m.group(), pos)
+        return m.end()
+
+
+def _merge_operators(tokens: list[Token]) -> list[Token]:
+    """Fuse `not in`, `not like`, `not ilike`, `not between` and `[not] in cohort N` after an
+    operand into single operator tokens."""
+    if not any(t.type in ("NOT", "IN") for t in tokens):
+        return tokens
+    out: list[Token] = []
+    prev_type = None
+    i, n = 0, len(tokens)
+    while i < n:
+        tok = tokens[i]
+        kind = tok.type
+        if prev_type in _OPERAND_END and kind in ("NOT", "IN"):
+            fused = None
+            if kind == "IN":
+                fused = "IN"
+            elif i + 1 < n and tokens[i + 1].type in _MERGE_AFTER_NOT:
+                fused = _MERGE_AFTER_NOT[tokens[i + 1].type]
+                i += 1
+            if (fused in ("IN", "NOT_IN") and i + 2 < n and tokens[i + 1].type == "COHORT"
+                    and tokens[i + 2].type in _COHORT_ID):
+                fused += "_COHORT"
+                i += 1
+            if fused is not None:
+                tok = Token(fused, tok.value, tok.start_pos, tok.line, tok.column)
+                kind = fused
+        out.append(tok)
+        prev_type = kind
+        i += 1
+    return out
+
+
+def _classify(tokens: list[Token]) -> list[Token]:
+    """Resolve, in place, what LALR(1) cannot see from one token of lookahead.
+
+    Lambda parameters: before `->`, a `( names )` opener becomes LPAREN_LAMBDA and bare names
+    (`x -> ...`, `a, b -> ...`, greedy as in PostHog) become LAMBDA_PARAM.
+
+    Braces: each code `{` becomes LBRACE_BLOCK (a statement block) or stays LBRACE (a dict or a
+    placeholder), as PostHog's backtracking parser decides:
+    - after a statement boundary or a statement keyword: a block, unless its top level holds a
+      `key: value` colon and nothing that only statements contain (`{'a': 1}` as a statement);
+    - after `->`: a dict or placeholder, unless its top level contains statement-only tokens or
+      two juxtaposed expressions (then it is the lambda's block body);
+    - anywhere else: a dict or placeholder.
+    """
+    n = len(tokens)
+    matching: dict[int, int] = {}
+    opener_of: dict[int, int] = {}
+    stack: list[int] = []
+    for i, tok in enumerate(tokens):
+        kind = tok.type
+        if kind in _OPENERS or kind == "FSTRING_START":
+            stack.append(i)
+        elif (kind in _CLOSERS or kind == "FSTRING_END") and stack:
+            j = stack.pop()
+            matching[j] = i
+            opener_of[i] = j
+    prev_type = None
+    for i in range(n):
+        tok = tokens[i]
+        kind = tok.type
+        if kind == "ARROW" and i:
+            _mark_lambda_params(tokens, i - 1, opener_of)
+        elif kind == "INTERVAL" and i + 1 < n and tokens[i + 1].type == "STRING" and (
+            i + 2 >= n or tokens[i + 2].type != "UNIT"
+        ):
+            _retype(tokens, i + 1, "INTERVAL_STRING")  # `interval '5 days'`, not `interval '5' day`
+        elif kind == "LBRACE" and (prev_type is None or prev_type in _BLOCK_AFTER or prev_type == "ARROW"):
+            colon, statement_only = _scan_top_level(tokens, i + 1, matching.get(i, n), matching)
+            if statement_only or (prev_type != "ARROW" and not colon):
+                tokens[i] = Token("LBRACE_BLOCK", "{", tok.start_pos, tok.line, tok.column)
+        prev_type = tokens[i].type
+    return tokens
+
+
+def _retype(tokens: list[Token], i: int, kind: str) -> None:
+    tok = tokens[i]
+    tokens[i] = Token(kind, tok.value, tok.start_pos, tok.line, tok.column)
+
+
+def _mark_lambda_params(tokens: list[Token], last: int, opener_of: dict[int, int]) -> None:
+    """`last` is the token before `->`."""
+    kind = tokens[last].type
+    if kind == "RPAREN":
+        start = opener_of.get(last)
+        if start is not None and all(
+            t.type in _NAME_TYPES or t.type == "COMMA" for t in tokens[start + 1:last]
+        ):
+            _retype(tokens, start, "LPAREN_LAMBDA")
+        return
+    i = last
+    if kind == "COMMA":  # `a, b, -> ...`: PostHog allows a trailing comma
+        i -= 1
+    while i >= 0 and tokens[i].type in _NAME_TYPES:
+        _retype(tokens, i, "LAMBDA_PARAM")
+        if i >= 2 and tokens[i - 1].type == "COMMA" and tokens[i - 2].type in _NAME_TYPES:
+            i -= 2
+        else:
+            break
+
+
+def _scan_top_level(tokens: list[Token], start: int, stop: int, matching: dict[int, int]) -> tuple[bool, bool]:
+    """(has a dict colon, has statement-only content) at the top nesting level of tokens[start:stop]."""
+    colon = False
+    ternaries = 0
+    prev_type = None
+    i = start
+    while i < stop:
+        kind = tokens[i].type
+        if kind in _STATEMENT_ONLY:
+            return colon, True
+        if prev_type in _OPERAND_END and kind in _OPERAND_START:
+            return colon, True  # two expressions side by side: statements
+        if kind in ("QUERY", "LAMBDA"):
+            ternaries += 1
+        elif kind == "COLON":
+            if ternaries:
+                ternaries -= 1
+            else:
+                colon = True
+        if (kind in _OPENERS or kind == "FSTRING_START") and i in matching:
+            i = matching[i]
+            prev_type = tokens[i].type
+            i += 1
+            continue
+        prev_type = kind
+        i += 1
+    return colon, False

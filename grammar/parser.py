@@ -1,0 +1,719 @@
+"""Hog source -> `grammar.ast` nodes.
+
+`grammar/lexer.py` turns the source into tokens, Lark's LALR parser (grammar in `hog.lark`)
+reduces them, and `_Builder`'s callbacks build AST nodes during the reductions (Lark's inline
+transformer mode: no parse tree is ever materialised). Desugaring happens exactly where PostHog's
+parser does it: `a ?? b` -> `ifNull(a, b)`, `c ? a : b` -> `if(c, a, b)`, `a || b` ->
+`concat(a, b)`, `-x` -> `0 - x`, f-strings -> `concat(...)`, `interval 5 day` -> `toIntervalDay(5)`,
+`case` -> `if`/`multiIf`.
+
+The Lark parser is built once per process, on the first parse (building it at import would cost
+every `import grammar`).
+
+Limits, each rejected with a `HogSyntaxError` rather than a Python exception:
+- `MAX_SOURCE_LENGTH` characters of source;
+- `lexer.MAX_NESTING` levels of brackets, braces, f-strings and tags, and the same depth of AST
+  nodes (chains such as `- - - x` or `x -> y -> z -> ...` nest without brackets).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import lark
+from lark import Lark, Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lexer import Lexer
+
+from grammar import ast
+from grammar.errors import HogSyntaxError
+from grammar.lexer import MAX_NESTING, tokenize, unescape
+
+__all__ = ["MAX_NESTING", "MAX_SOURCE_LENGTH", "parse_expression", "parse_program"]
+
+MAX_SOURCE_LENGTH = 1 << 20  # 1 MiB of text: far beyond any tagger, small enough to parse quickly
+
+_GRAMMAR_PATH = Path(__file__).with_name("hog.lark")
+# The LALR table Lark computes from hog.lark, serialised: loading it takes ~0.15 s where
+# building takes ~2 s. Regenerate with `python -m grammar.parser` after editing the grammar
+# (tests/test_parser.py fails while it is stale).
+_TABLE_PATH = Path(__file__).with_name("hog_table.json")
+
+
+def parse_program(source: str) -> ast.Program:
+    """Parse a Hog program. Raises `HogSyntaxError` (with 1-based line and column) if invalid."""
+    tokens = _tokens_of(source)
+    program = _run_parser(source, tokens)
+    if len(tokens) + 2 > MAX_NESTING:  # an AST is at most len(tokens) + 2 nodes deep
+        _check_depth(program, source)
+    return program
+
+
+def parse_expression(source: str) -> ast.Expr:
+    """Parse a single Hog expression (handy in tests and tools)."""
+    program = parse_program(source)
+    decls = program.declarations
+    if len(decls) != 1 or not isinstance(decls[0], ast.ExprStatement) or decls[0].expr is None:
+        raise HogSyntaxError("Expected exactly one expression", line=1, column=1, source=source)
+    return decls[0].expr
+
+
+# ---------------------------------------------------------------------------- driving Lark
+
+
+class _PrelexedTokens(Lexer):
+    """Feeds Lark the token list `grammar.lexer.tokenize` already produced."""
+
+    __future_interface__ = 2
+
+    def __init__(self, lexer_conf: Any) -> None:
+        pass
+
+    def lex(self, lexer_state: Any, parser_state: Any) -> Any:
+        return iter(lexer_state.text)
+
+
+_parser: Lark | None = None
+_parser_lock = threading.Lock()
+
+
+def _lark() -> Lark:
+    """The process-wide parser: loaded from the prebuilt table when it matches `hog.lark` and
+    the installed Lark, else built from the grammar (about 2 s)."""
+    global _parser
+    if _parser is None:
+        with _parser_lock:
+            if _parser is None:
+                grammar_text = _GRAMMAR_PATH.read_text()
+                _parser = _load_table(grammar_text) or _build(grammar_text)
+    return _parser
+
+
+def _build(grammar_text: str) -> Lark:
+    return Lark(grammar_text, parser="lalr", lexer=_PrelexedTokens, transformer=_Builder(),
+                start="program", maybe_placeholders=True)
+
+
+def _table_key(grammar_text: str) -> str:
+    digest = hashlib.sha256(grammar_text.encode()).hexdigest()
+    return f"{digest} lark-{lark.__version__}"
+
+
+def _int_keys(obj: dict) -> dict:
+    return {int(k) if k.isdigit() else k: v for k, v in obj.items()}
+
+
+def _load_table(grammar_text: str) -> Lark | None:
+    try:
+        with _TABLE_PATH.open() as f:
+            table = json.load(f, object_hook=_int_keys)
+    except (OSError, ValueError):
+        return None
+    if table.get("key") != _table_key(grammar_text):
+        return None
+    table["data"]["options"]["lexer"] = _PrelexedTokens
+    table["data"]["parser"]["lexer_conf"]["lexer_type"] = _PrelexedTokens
+    return Lark.__new__(Lark)._load(table, transformer=_Builder())
+
+
+def write_table() -> Path:
+    """Rebuild `hog_table.json`, the serialised LALR table, from `hog.lark`."""
+    from lark.grammar import Rule
+    from lark.lexer import TerminalDef
+
+    grammar_text = _GRAMMAR_PATH.read_text()
+    data, memo = _build(grammar_text).memo_serialize([TerminalDef, Rule])
+    # Our lexer class and transformer are supplied again at load time.
+    data["options"] = {k: v for k, v in data["options"].items() if k not in ("lexer", "transformer")}
+    data["parser"]["lexer_conf"]["lexer_type"] = "prelexed"
+    table = {"key": _table_key(grammar_text), "data": data, "memo": memo}
+    _TABLE_PATH.write_text(json.dumps(table, separators=(",", ":"), sort_keys=True) + "\n")
+    return _TABLE_PATH
+
+
+def _tokens_of(source: str) -> list[Token]:
+    if not isinstance(source, str):
+        raise HogSyntaxError(f"Hog source must be a str, not {type(source).__name__}")
+    if len(source) > MAX_SOURCE_LENGTH:
+        raise HogSyntaxError(
+            f"Source too long ({len(source)} characters; at most {MAX_SOURCE_LENGTH})"
+        )
+    return tokenize(source)
+
+
+def _run_parser(source: str, tokens: list[Token]) -> ast.Program:
+    try:
+        return _lark().parse(tokens)
+    except HogSyntaxError as error:
+        if error.source is None:
+            error.source = source
+        raise
+    except UnexpectedInput as error:
+        raise _describe_parse_error(error, source, tokens) from None
+
+
+# ---------------------------------------------------------------------------- error messages
+
+_TOKEN_NAMES = {
+    "LPAREN": "'('", "LPAREN_LAMBDA": "'('", "RPAREN": "')'", "LBRACKET": "'['",
+    "RBRACKET": "']'", "LBRACE": "'{'", "LBRACE_BLOCK": "'{'", "RBRACE": "'}'", "COMMA": "','",
+    "SEMICOLON": "';'", "DOT": "'.'", "NULL_PROPERTY": "'?.'", "COLON": "':'",
+    "COLONEQUALS": "':='", "DOUBLECOLON": "'::'", "ARROW": "'->'", "QUERY": "'?'",
+    "NULLISH": "'??'", "CONCAT": "'||'", "PLUS": "'+'", "DASH": "'-'", "ASTERISK": "'*'",
+    "SLASH": "'/'", "PERCENT": "'%'", "EQ": "'='", "EQ_DOUBLE": "'=='", "NOT_EQ": "'!='",
+    "LT": "'<'", "LT_EQ": "'<='", "GT": "'>'", "GT_EQ": "'>='", "REGEX": "'=~'",
+    "IREGEX": "'=~*'", "NOT_REGEX": "'!~'", "NOT_IREGEX": "'!~*'", "IDENTIFIER": "a name",
+    "QUOTED_IDENTIFIER": "a name", "LAMBDA_PARAM": "a name", "INT": "a number",
+    "FLOAT": "a number", "STRING": "a string", "INTERVAL_STRING": "a string",
+    "FSTRING_START": "an f-string", "FSTRING_END": "the end of the f-string",
+    "TAG_OPEN": "a HogQLX tag", "TAG_NAME": "a tag name", "TAG_GT": "'>'",
+    "TAG_SELF_CLOSE": "'/>'", "TAG_CLOSE_OPEN": "'</'", "TAG_CLOSE_GT": "'>'", "UNIT": "a time unit",
+    "$END": "end of input",
+}
+# Tokens that can start an expression: when the parser expects one of them, say "an expression".
+_EXPRESSION_STARTS = frozenset({"INT", "STRING", "IDENTIFIER"})
+_STATEMENT_KEYWORDS = frozenset({"LET", "IF", "WHILE", "FOR", "RETURN", "FN", "THROW", "TRY"})
+
+
+def _token_name(kind: str, text: str | None = None) -> str:
+    if kind in _TOKEN_NAMES:
+        return _TOKEN_NAMES[kind]
+    if text is not None:
+        return f"'{text}'"
+    return f"'{kind.lower().replace('_', ' ')}'"
+
+
+def _describe_parse_error(error: UnexpectedInput, source: str, tokens: list[Token]) -> HogSyntaxError:
+    if isinstance(error, UnexpectedToken):
+        token = error.token
+        expected = set(error.expected)
+    elif isinstance(error, UnexpectedEOF):
+        token = Token("$END", "", len(source))
+        expected = set(error.expected)
+    else:  # UnexpectedCharacters cannot happen with our own lexer; keep a sane message anyway
+        assert isinstance(error, UnexpectedCharacters)
+        return HogSyntaxError(f"Unexpected character {error.char!r}", line=error.line,
+                              column=error.column, source=source)
+
+    if token.type == "$END":
+        line, column = _end_position(source)
+        found = "end of input"
+    else:
+        line, column = token.line, token.column
+        found = _token_name(token.type, str(token)) if token.type in _TOKEN_NAMES else f"'{token}'"
+    if token.type == "SELECT":
+        message = "SQL queries (select ...) are not supported in Hog programs here"
+        return HogSyntaxError(message, line=line, column=column, source=source)
+
+    if expected & _EXPRESSION_STARTS:
+        wanted = "an expression" if not expected & _STATEMENT_KEYWORDS else "a statement or expression"
+        extras = sorted({_token_name(k) for k in expected if k in ("RPAREN", "RBRACKET", "RBRACE")})
+        if extras and not expected & _STATEMENT_KEYWORDS:
+            wanted += " or " + " or ".join(extras)
+    else:
+        names = sorted({_token_name(k) for k in expected if k != "$END"})
+        if "$END" in expected:
+            names.append("end of input")
+        wanted = " or ".join(names[:6]) if names else "nothing more"
+        if len(names) > 6:
+            wanted = "one of " + ", ".join(names[:6]) + ", ..."
+    return HogSyntaxError(f"Unexpected {found} — expected {wanted}", line=line, column=column,
+                          source=source)
+
+
+def _end_position(source: str) -> tuple[int, int]:
+    line = source.count("\n") + 1
+    column = len(source) - (source.rfind("\n") + 1) + 1
+    return line, column
+
+
+# ---------------------------------------------------------------------------- depth guard
+
+
+def _check_depth(program: ast.Program, source: str) -> None:
+    """Reject ASTs nested deeper than MAX_NESTING, without recursion."""
+    stack: list[tuple[Any, int]] = [(program, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            line, column = _position_of(node)
+            raise HogSyntaxError(f"Nesting too deep (more than {MAX_NESTING} levels)", line=line,
+                                 column=column, source=source)
+        if isinstance(node, ast.Node):
+            for name in _fields_of(type(node)):
+                value = getattr(node, name)
+                if isinstance(value, (ast.Node, list, tuple)):
+                    stack.append((value, depth + 1 if isinstance(value, ast.Node) else depth))
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                if isinstance(value, (ast.Node, list, tuple)):
+                    stack.append((value, depth + 1 if isinstance(value, ast.Node) else depth))
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields_of(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = tuple(f for f in cls.__dataclass_fields__ if f not in ("line", "column"))
+        _FIELDS[cls] = names
+    return names
+
+
+def _position_of(node: Any) -> tuple[int | None, int | None]:
+    while isinstance(node, (list, tuple)) and node:
+        node = node[0]
+    if isinstance(node, ast.Node):
+        return node.line, node.column
+    return None, None
+
+
+# ---------------------------------------------------------------------------- tree building
+
+_COMPARE_OPS = {
+    "EQ": "==", "EQ_DOUBLE": "==", "NOT_EQ": "!=", "LT": "<", "LT_EQ": "<=", "GT": ">",
+    "GT_EQ": ">=", "IN": "in", "NOT_IN": "not in", "IN_COHORT": "in cohort",
+    "NOT_IN_COHORT": "not in cohort", "LIKE": "like", "ILIKE": "ilike", "NOT_LIKE": "not like",
+    "NOT_ILIKE": "not ilike", "REGEX": "=~", "IREGEX": "=~*", "NOT_REGEX": "!~",
+    "NOT_IREGEX": "!~*",
+}
+_INTERVAL_UNITS = {
+    "second": "Second", "minute": "Minute", "hour": "Hour", "day": "Day", "week": "Week",
+    "month": "Month", "quarter": "Quarter", "year": "Year", "yyyy": "Year",
+}
+_INTERVAL_STRING = re.compile(r"\s*(-?\d+)\s+([A-Za-z]+?)s?\s*")
+_TRIM_FUNCTIONS = {"leading": "trimLeft", "trailing": "trimRight", "both": "trim"}
+
+
+def _name(token: Token) -> str:
+    if token.type == "QUOTED_IDENTIFIER":
+        return unescape(token[1:-1], token[0])
+    return str(token)
+
+
+def _number(token: Token) -> int | float:
+    text = str(token)
+    kind = token.type
+    if kind == "INT":
+        prefix = text[:2].lower()
+        if prefix == "0x":
+            return int(text, 16)
+        if prefix == "0b":
+            return int(text[2:], 2)
+        return int(text)
+    if kind == "INF":
+        return math.inf
+    if kind == "NAN":
+        return math.nan
+    if text[:2].lower() == "0x":
+        return float.fromhex(text)
+    return float(text)
+
+
+def _expressions(items: list | None) -> list:
+    """Children of `expr_list`: expressions at even positions, the optional trailing comma last."""
+    return [] if items is None else items
+
+
+class _Builder:
+    """Lark callbacks, one per rule alias in hog.lark; each gets the rule's children list."""
+
+    # ---------------------------------------------------------------- statements
+
+    def program(self, c: list) -> ast.Program:
+        return ast.Program(declarations=[d for d in c if not _is_empty(d)], line=1, column=1)
+
+    def block(self, c: list) -> ast.Block:
+        start = c[0]
+        return ast.Block(declarations=[d for d in c[1:-1] if not _is_empty(d)], line=start.line,
+                         column=start.column)
+
+    def var_decl(self, c: list) -> ast.VariableDeclaration:
+        let = c[0]
+        return ast.VariableDeclaration(name=_name(c[1]), expr=c[3], line=let.line, column=let.column)
+
+    def var_assignment(self, c: list) -> ast.VariableAssignment:
+        left = c[0]
+        return ast.VariableAssignment(left=left, right=c[2], line=left.line, column=left.column)
+
+    def expr_stmt(self, c: list) -> ast.ExprStatement:
+        expr = c[0]
+        return ast.ExprStatement(expr=expr, line=expr.line, column=expr.column)
+
+    def empty_stmt(self, c: list) -> ast.ExprStatement:
+        # PostHog keeps a lone `;` only where a statement is required (`while (x) ;`), as an
+        # expression statement without an expression; blocks and programs drop it.
+        semi = c[0]
+        return ast.ExprStatement(expr=None, line=semi.line, column=semi.column)  # type: ignore[arg-type]
+
+    def return_stmt(self, c: list) -> ast.ReturnStatement:
+        kw = c[0]
+        return ast.ReturnStatement(expr=c[1], line=kw.line, column=kw.column)
+
+    def throw_stmt(self, c: list) -> ast.ThrowStatement:
+        kw = c[0]
+        return ast.ThrowStatement(expr=c[1], line=kw.line, column=kw.column)
+
+    def if_stmt(self, c: list) -> ast.IfStatement:
+        kw = c[0]
+        return ast.IfStatement(expr=c[2], then=c[4], else_=c[6], line=kw.line, column=kw.column)
+
+    def while_stmt(self, c: list) -> ast.WhileStatement:
+        kw = c[0]
+        return ast.WhileStatement(expr=c[2], body=c[4], line=kw.line, column=kw.column)
+
+    def for_stmt(self, c: list) -> ast.ForStatement:
+        kw = c[0]
+        return ast.ForStatement(initializer=c[2], condition=c[4], increment=c[6], body=c[8],
+                                line=kw.line, column=kw.column)
+
+    def for_in_stmt(self, c: list) -> ast.ForInStatement:
+        kw = c[0]
+        first, second = _name(c[3]), c[5]
+        if second is None:
+            key_var, value_var = None, first
+        else:
+            key_var, value_var = first, _name(second)
+        return ast.ForInStatement(key_var=key_var, value_var=value_var, expr=c[7], body=c[9],
+                                  line=kw.line, column=kw.column)
+
+    def func_stmt(self, c: list) -> ast.Function:
+        kw = c[0]
+        return ast.Function(name=_name(c[1]), params=c[3] or [], body=c[5], line=kw.line,
+                            column=kw.column)
+
+    def names(self, c: list) -> list[str]:
+        return [_name(t) for t in c[0:-1:2]]
+
+    def try_stmt(self, c: list) -> ast.TryCatchStatement:
+        kw = c[0]
+        return ast.TryCatchStatement(try_stmt=c[1], catches=c[2:-2], finally_stmt=c[-1],
+                                     line=kw.line, column=kw.column)
+
+    def catch_clause(self, c: list) -> ast.CatchClause:
+        kw = c[0]
+        names = [_name(t) for t in c[1:-1] if t is not None and t.type not in _CATCH_PUNCTUATION]
+        var = names[0] if names else None
+        type_ = names[1] if len(names) > 1 else None
+        return ast.CatchClause(var=var, type=type_, body=c[-1], line=kw.line, column=kw.column)
+
+    # ---------------------------------------------------------------- operators
+
+    def ternary(self, c: list) -> ast.Call:
+        cond = c[0]
+        return ast.Call(name="if", args=[cond, c[2], c[4]], line=cond.line, column=cond.column)
+
+    def between(self, c: list) -> ast.BetweenExpr:
+        expr = c[0]
+        return ast.BetweenExpr(expr=expr, low=c[2], high=c[4], negated=c[1].type == "NOT_BETWEEN",
+                               line=expr.line, column=expr.column)
+
+    def or_op(self, c: list) -> ast.Or:
+        left, right = c[0], c[2]
+        exprs = left.exprs if type(left) is ast.Or else [left]
+        exprs = exprs + (right.exprs if type(right) is ast.Or else [right])
+        return ast.Or(exprs=exprs, line=left.line, column=left.column)
+
+    def and_op(self, c: list) -> ast.And:
+        left, right = c[0], c[2]
+        exprs = left.exprs if type(left) is ast.And else [left]
+        exprs = exprs + (right.exprs if type(right) is ast.And else [right])
+        return ast.And(exprs=exprs, line=left.line, column=left.column)
+
+    def not_op(self, c: list) -> ast.Not:
+        kw = c[0]
+        return ast.Not(expr=c[1], line=kw.line, column=kw.column)
+
+    def not_call(self, c: list) -> ast.Call:
+        kw = c[0]
+        return ast.Call(name=str(kw), args=[c[2]], line=kw.line, column=kw.column)
+
+    def nullish_op(self, c: list) -> ast.Call:
+        left = c[0]
+        return ast.Call(name="ifNull", args=[left, c[2]], line=left.line, column=left.column)
+
+    def is_null(self, c: list) -> ast.CompareOperation:
+        left, null = c[0], c[-1]
+        return ast.CompareOperation(
+            left=left, op="!=" if len(c) == 4 else "==",
+            right=ast.Constant(value=None, line=null.line, column=null.column),
+            is_null_comparison_style=True, line=left.line, column=left.column,
+        )
+
+    def compare_op(self, c: list) -> ast.CompareOperation:
+        left = c[0]
+        return ast.CompareOperation(left=left, op=_COMPARE_OPS[c[1].type], right=c[2],
+                                    line=left.line, column=left.column)
+
+    def arithmetic_op(self, c: list) -> ast.ArithmeticOperation:
+        left = c[0]
+        return ast.ArithmeticOperation(left=left, op=str(c[1]), right=c[2], line=left.line,
+                                       column=left.column)
+
+    def concat_op(self, c: list) -> ast.Call:
+        left, right = c[0], c[2]
+        if type(left) is ast.Call and left.name == "concat" and left.params is None:
+            return ast.Call(name="concat", args=[*left.args, right], line=left.line, column=left.column)
+        return ast.Call(name="concat", args=[left, right], line=left.line, column=left.column)
+
+    def negate(self, c: list) -> ast.ArithmeticOperation:
+        dash = c[0]
+        zero = ast.Constant(value=0, line=dash.line, column=dash.column)
+        return ast.ArithmeticOperation(left=zero, op="-", right=c[1], line=dash.line, column=dash.column)
+
+    def signed_number(self, c: list) -> ast.Constant:
+        sign, number = c
+        value = -number.value if sign.type == "DASH" else number.value
+        return ast.Constant(value=value, line=sign.line, column=sign.column)
+
+    # ---------------------------------------------------------------- postfix
+
+    def expr_call(self, c: list) -> ast.ExprCall:
+        callee = c[0]
+        return ast.ExprCall(expr=callee, args=_expressions(c[2]), line=callee.line,
+                            column=callee.column)
+
+    def index(self, c: list) -> ast.ArrayAccess:
+        obj = c[0]
+        nullish = c[1].type == "NULL_PROPERTY"
+        return ast.ArrayAccess(array=obj, property=c[3] if nullish else c[2], nullish=nullish,
+                               line=obj.line, column=obj.column)
+
+    def slice(self, c: list) -> ast.ArraySlice:
+        obj = c[0]
+        return ast.ArraySlice(array=obj, start_expr=c[2], end_expr=c[4], line=obj.line,
+                              column=obj.column)
+
+    def tuple_access(self, c: list) -> ast.TupleAccess:
+        obj, op, index = c
+        return ast.TupleAccess(tuple=obj, index=int(index), nullish=op.type == "NULL_PROPERTY",
+                               line=obj.line, column=obj.column)
+
+    def member(self, c: list) -> ast.ArrayAccess:
+        obj, op, name = c
+        prop = ast.Constant(value=_name(name), line=name.line, column=name.column)
+        return ast.ArrayAccess(array=obj, property=prop, nullish=op.type == "NULL_PROPERTY",
+                               line=obj.line, column=obj.column)
+
+    def type_cast(self, c: list) -> ast.TypeCast:
+        expr = c[0]
+        return ast.TypeCast(expr=expr, type_name=_name(c[2]).lower(), line=expr.line,
+                            column=expr.column)
+
+    # ---------------------------------------------------------------- primaries
+
+    def field_start(self, c: list) -> ast.Field | ast.Constant:
+        token = c[0]
+        text = _name(token)
+        if token.type == "IDENTIFIER":
+            lower = text.lower()
+            if lower == "true" or lower == "false":
+                return ast.Constant(value=lower == "true", line=token.line, column=token.column)
+        return ast.Field(chain=[text], line=token.line, column=token.column)
+
+    def field_extend(self, c: list) -> ast.Field:
+        base, name = c[0], c[2]
+        if type(base) is ast.Constant:  # `true.x`: only a lone `true`/`false` is a constant
+            base = ast.Field(chain=["true" if base.value else "false"], line=base.line,
+                             column=base.column)
+        base.chain.append(_name(name))
+        return base
+
+    def number(self, c: list) -> ast.Constant:
+        token = c[0]
+        return ast.Constant(value=_number(token), line=token.line, column=token.column)
+
+    def string(self, c: list) -> ast.Constant:
+        token = c[0]
+        return ast.Constant(value=unescape(token[1:-1], "'"), line=token.line, column=token.column)
+
+    def null(self, c: list) -> ast.Constant:
+        token = c[0]
+        return ast.Constant(value=None, line=token.line, column=token.column)
+
+    def parens(self, c: list) -> ast.Expr:
+        return c[1]
+
+    def dict(self, c: list) -> ast.Dict:
+        start = c[0]
+        items = c[1] if len(c) == 3 else []
+        return ast.Dict(items=items, line=start.line, column=start.column)
+
+    def kv_pairs(self, c: list) -> list:
+        return c[0:-1:2]
+
+    def kv_pair(self, c: list) -> tuple:
+        return (c[0], c[2])
+
+    def placeholder(self, c: list) -> ast.Placeholder:
+        start = c[0]
+        return ast.Placeholder(expr=c[1], line=start.line, column=start.column)
+
+    def expr_list(self, c: list) -> list:
+        return c[0:-1:2]
+
+    def call(self, c: list) -> ast.Call:
+        name = c[0]
+        text = _name(name)
+        if text.lower() == "sql":
+            raise HogSyntaxError(
+                "SQL queries (sql(...)) are not supported in Hog programs here",
+                line=name.line, column=name.column,
+            )
+        if c[4] is not None:  # f(params)(args)
+            return ast.Call(name=text, args=_expressions(c[5]), params=_expressions(c[2]),
+                            line=name.line, column=name.column)
+        return ast.Call(name=text, args=_expressions(c[2]), line=name.line, column=name.column)
+
+    def distinct_call(self, c: list) -> ast.Call:
+        name = c[0]
+        return ast.Call(name=_name(name), args=c[3], distinct=True, line=name.line,
+                        column=name.column)
+
+    def keyword_call(self, c: list) -> ast.Call:
+        name = c[0]
+        return ast.Call(name=str(name), args=_expressions(c[2]), line=name.line, column=name.column)
+
+    def array(self, c: list) -> ast.Array:
+        start = c[0]
+        items = c[-2]
+        return ast.Array(exprs=items or [], line=start.line, column=start.column)
+
+    def tuple(self, c: list) -> ast.Tuple:
+        start = c[0]
+        return ast.Tuple(exprs=[c[1], *_expressions(c[3])], line=start.line, column=start.column)
+
+    def lambda_expr(self, c: list) -> ast.Lambda:
+        start = c[0]
+        kind = start.type
+        if kind == "LPAREN_LAMBDA":
+            args, body = c[1] or [], c[4]
+        elif kind == "LAMBDA":
+            args, body = c[1], c[3]
+        else:
+            args = [_name(t) for t in c[:-2] if t is not None and t.type == "LAMBDA_PARAM"]
+            body = c[-1]
+        return ast.Lambda(args=args, expr=body, line=start.line, column=start.column)
+
+    def case_expr(self, c: list) -> ast.Call:
+        start = c[0]
+        subject = c[1]
+        branches = [x for x in c[2:-3]]
+        default = c[-2]
+        if default is None:
+            default = ast.Constant(value=None, line=start.line, column=start.column)
+        flat = [part for branch in branches for part in branch]
+        if subject is not None:
+            return ast.Call(name="_caseWithExpression", args=[subject, *flat, default],
+                            line=start.line, column=start.column)
+        name = "if" if len(branches) == 1 else "multiIf"
+        return ast.Call(name=name, args=[*flat, default], line=start.line, column=start.column)
+
+    def case_branch(self, c: list) -> tuple:
+        return (c[1], c[3])
+
+    def interval(self, c: list) -> ast.Call:
+        start, expr, unit = c
+        name = "toInterval" + _INTERVAL_UNITS[unit.lower()]
+        return ast.Call(name=name, args=[expr], line=start.line, column=start.column)
+
+    def interval_string(self, c: list) -> ast.Call:
+        start, text = c
+        value = unescape(text[1:-1], "'")
+        m = _INTERVAL_STRING.fullmatch(value)
+        unit = m and _INTERVAL_UNITS.get(m.group(2).lower())
+        if not unit:
+            raise HogSyntaxError(
+                f"Unsupported interval '{value}': expected a count and a unit, like '5 days'",
+                line=text.line, column=text.column,
+            )
+        count = ast.Constant(value=int(m.group(1)), line=text.line, column=text.column)
+        return ast.Call(name="toInterval" + unit, args=[count], line=start.line, column=start.column)
+
+    def cast(self, c: list) -> ast.TypeCast:
+        start = c[0]
+        return ast.TypeCast(expr=c[2], type_name=_name(c[4]).lower(), line=start.line,
+                            column=start.column)
+
+    def trim(self, c: list) -> ast.Call:
+        start, side, chars = c[0], c[2], c[3]
+        pattern = ast.Constant(value=unescape(chars[1:-1], "'"), line=chars.line, column=chars.column)
+        return ast.Call(name=_TRIM_FUNCTIONS[side.lower()], args=[c[5], pattern], line=start.line,
+                        column=start.column)
+
+    # ---------------------------------------------------------------- templates and tags
+
+    def fstring(self, c: list) -> ast.Expr:
+        start = c[0]
+        parts = []
+        for part in c[1:-1]:
+            if type(part) is Token:
+                parts.append(ast.Constant(value=unescape(part, "'"), line=part.line, column=part.column))
+            else:
+                parts.append(part)
+        if not parts:
+            return ast.Constant(value="", line=start.line, column=start.column)
+        if len(parts) == 1:
+            return parts[0]
+        return ast.Call(name="concat", args=parts, line=start.line, column=start.column)
+
+    def fstring_expr(self, c: list) -> ast.Expr:
+        return c[1]
+
+    def tag(self, c: list) -> ast.HogQLXTag:
+        start, name = c[0], c[1]
+        attributes = []
+        i = 2
+        while i < len(c) and type(c[i]) is ast.HogQLXAttribute:
+            attributes.append(c[i])
+            i += 1
+        if c[i].type == "TAG_GT":
+            closing = c[-2]
+            if str(closing) != str(name):
+                raise HogSyntaxError(
+                    f"Closing tag </{closing}> does not match opening tag <{name}>",
+                    line=closing.line, column=closing.column,
+                )
+            children = []
+            for child in c[i + 1:-3]:
+                if type(child) is Token:
+                    children.append(ast.Constant(value=str(child), line=child.line, column=child.column))
+                else:
+                    children.append(child)
+            if children:
+                attributes.append(ast.HogQLXAttribute(name="children", value=children,
+                                                      line=c[i].line, column=c[i].column))
+        return ast.HogQLXTag(kind=str(name), attributes=attributes, line=start.line,
+                             column=start.column)
+
+    def tag_attribute(self, c: list) -> ast.HogQLXAttribute:
+        name = c[0]
+        if c[1] is None:
+            value: Any = ast.Constant(value=True, line=name.line, column=name.column)
+        elif len(c) == 3:
+            text = c[2]
+            value = ast.Constant(value=unescape(text[1:-1], "'"), line=text.line, column=text.column)
+        else:
+            value = c[3]
+        return ast.HogQLXAttribute(name=str(name), value=value, line=name.line, column=name.column)
+
+    def tag_expr_child(self, c: list) -> ast.Expr:
+        return c[1]
+
+
+_CATCH_PUNCTUATION = frozenset({"LPAREN", "RPAREN", "COLON"})
+
+
+def _is_empty(statement: Any) -> bool:
+    return type(statement) is ast.ExprStatement and statement.expr is None
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_table()}")
