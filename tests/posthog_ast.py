@@ -73,6 +73,8 @@ def convert(node: Any) -> Any:
             return ast.TupleAccess(c(node["tuple"]), node["index"], bool(node.get("nullish")), **pos)
         case "ArraySlice":
             return ast.ArraySlice(c(node["array"]), c(node.get("start_expr")), c(node.get("end_expr")), **pos)
+        case "TypeCast":
+            return ast.TypeCast(c(node["expr"]), node["type_name"], **pos)
         case "Placeholder":
             return ast.Placeholder(c(node["expr"]), **pos)
         case "HogQLXTag":
