@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from hogvm.errors import HogVMException
+from hogvm.memory import VALUE_COST
 from hogvm.printing import type_name
 
-# Cost of one value in PostHog's memory model (hogvm/memory.py uses the same figure).
-VALUE_COST = 8
+__all__ = ["VALUE_COST", "expect_int", "expect_number", "expect_str", "fail"]
 
 
 def fail(function: str, message: str) -> NoReturn:

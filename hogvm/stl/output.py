@@ -15,9 +15,8 @@ from hogvm.stl.registry import StlContext, builtin
 @builtin("print", 0, None)
 def print_fn(args: list[Any], ctx: StlContext) -> None:
     """Append one line: the arguments joined by spaces, strings raw and other values in Hog notation."""
-    line = " ".join([print_hog_string_output(arg, ctx.charge) for arg in args])
-    ctx.charge(len(line))
-    ctx.stdout.append(line)
+    # Rendering charges memory as the text grows; the VM charges each stored line once.
+    ctx.stdout.append(" ".join([print_hog_string_output(arg, ctx.charge) for arg in args]))
 
 
 @builtin("sleep", 1, 1)

@@ -17,7 +17,9 @@ import uuid
 from typing import Any
 
 from hogvm.errors import HogVMException
+from hogvm.operators import like
 from hogvm.printing import print_hog_string_output, to_python_str, type_name
+from hogvm.regex import regex_extract, regex_search
 from hogvm.stl.argcheck import VALUE_COST, expect_int, expect_str, fail
 from hogvm.stl.registry import StlContext, builtin
 
@@ -177,8 +179,6 @@ def starts_with(args: list[Any], ctx: StlContext) -> bool:
 
 
 def _like(args: list[Any], case_insensitive: bool) -> bool:
-    from hogvm.operators import like
-
     return like(args[0], args[1], case_insensitive)
 
 
@@ -204,8 +204,6 @@ def not_ilike_fn(args: list[Any], ctx: StlContext) -> bool:
 
 @builtin("match", 2, 2)
 def match(args: list[Any], ctx: StlContext) -> bool:
-    from hogvm.regex import regex_search
-
     if args[0] is None or args[1] is None:
         return False
     text = expect_str("match", args[0], "the input")
@@ -216,8 +214,6 @@ def match(args: list[Any], ctx: StlContext) -> bool:
 @builtin("extractRegex", 2, 2)
 def extract_regex(args: list[Any], ctx: StlContext) -> str:
     """The first capture group (or the whole match) of the pattern; '' if nothing matches."""
-    from hogvm.regex import regex_extract
-
     if args[0] is None or args[1] is None:
         return ""
     text = to_python_str(args[0], ctx.charge)
