@@ -613,13 +613,14 @@ class _Compiler:
                 scope.declare(var)
                 handler += (Op.GET_LOCAL, error_slot)
             self.emit(clause.body, handler)
-            closed_at = len(handler)
             scope.close_block(handler)
             if error_type == "Error":
                 catches += handler
             else:
-                # PostHog's skip offset leaves out the scope-exit pops; kept for identical bytecode.
-                skip = len(handler) + 2 - (len(handler) - closed_at)
+                # Skip the handler and its exit JUMP. (PostHog subtracts the handler's scope-exit
+                # pops here, which lands inside that JUMP when the catch names its variable, as in
+                # `catch (err: RetryError)`: its bytecode then misbehaves; ours goes to the next catch.)
+                skip = len(handler) + 2
                 catches += (Op.STRING, error_type, Op.GET_LOCAL, type_slot, Op.EQ, Op.JUMP_IF_FALSE, skip, *handler)
             catches += (Op.JUMP, None)
             exits.append(len(catches) - 1)
