@@ -150,6 +150,8 @@ def decode_chunk(bytecode: Any, name: str = "root", *, require_header: bool = Tr
                     captures.append((bool(is_local), index))
                 value = tuple(captures)
             elif kind == STR:
+                if isinstance(value, str) and type(value) is not str:
+                    value = str.__str__(value)  # a str subclass (e.g. a parser token): keep the text only
                 if op == Op.STRING:
                     if type(value) not in _SCALAR_TYPES:
                         raise invalid(f"STRING constant must be a scalar, got {type(value).__name__}", offset)
