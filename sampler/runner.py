@@ -20,7 +20,6 @@ from hogvm.errors import (
     HogError,
     HogVMMemoryExceededException,
     HogVMRuntimeExceededException,
-    UncaughtHogVMException,
 )
 from hogvm.printing import to_python_str
 from hogvm.values import Closure
@@ -71,9 +70,7 @@ def run_hog_tagger(bytecode: list[Any], event_data: dict[str, Any], valid_tag_na
         return _failure(f"Execution timed out ({TAGGER_TIMEOUT_S:g}s limit exceeded)")
     except HogVMMemoryExceededException:
         return _failure("Memory limit exceeded")
-    except UncaughtHogVMException as exc:
-        return _failure(f"Runtime error: {_posthog_uncaught_text(exc)}")
-    except HogError as exc:
+    except HogError as exc:  # an uncaught `throw` reads `Error('message')`, as in PostHog
         return _failure(f"Runtime error: {_one_line(exc)}")
     except RecursionError:
         return _failure("Runtime error: the tagger nested too deeply")
@@ -111,9 +108,3 @@ def _failure(message: str) -> TaggerResult:
 def _one_line(exc: BaseException) -> str:
     """The message without the source snippet a HogError may append on following lines."""
     return str(exc).split("\n", 1)[0]
-
-
-def _posthog_uncaught_text(exc: UncaughtHogVMException) -> str:
-    """How PostHog's Python VM prints an uncaught Hog error: `Type('message')`."""
-    message = str(exc.message).replace("'", "\\'")
-    return f"{exc.type}('{message}')"

@@ -199,8 +199,6 @@ class EventStore:
         staged: list[tuple[loaders.DumpFile, str, int]] = []
         for index, dump in enumerate(dumps):
             table = f"_hog_stage_{index}"
-            if progress is not None:
-                progress(f"reading {dump.path}")
             with _progress_while(cur, dump, progress):
                 rows = loaders.stage(cur, dump, table)
             problem = loaders.first_problem(cur, dump, table)
@@ -250,6 +248,7 @@ def _progress_while(
     if progress is None or os.path.getsize(dump.path) < PROGRESS_MIN_BYTES:
         yield
         return
+    progress(f"reading {dump.path}")
     done = threading.Event()
 
     def poll() -> None:
