@@ -95,6 +95,7 @@ _OPERATORS = {
     "]": "RBRACKET", "{": "LBRACE", "}": "RBRACE", "+": "PLUS", "-": "DASH", "*": "ASTERISK",
     "/": "SLASH", "%": "PERCENT",
 }
+_FORBIDDEN = re.compile("[\x00\ud800-\udfff]")
 _SPACE_QUOTE = re.compile(r"[ \t\r\n]*'")
 _TUPLE_INDEX = re.compile(rf"\.{_WHITESPACE}*([0-9]+)")
 _FSTRING_TEXT = re.compile(rf"(?:[^\\'{{]|{_ESCAPE}|\\'|\\\{{|'')+")
@@ -149,6 +150,11 @@ def _describe_char(ch: str) -> str:
 
 def tokenize(source: str) -> list[Token]:
     """Split `source` into tokens. Raises `HogSyntaxError` for text no token matches."""
+    bad = _FORBIDDEN.search(source)
+    if bad is not None:  # NUL and lone surrogates, even inside strings: nothing downstream wants them
+        line, column = _Positions(source)(bad.start())
+        raise HogSyntaxError(f"Unexpected {_describe_char(bad.group())}", line=line, column=column,
+                             source=source)
     lexer = _Lexer(source)
     tokens = lexer.run()
     return _classify(_merge_operators(tokens))
@@ -261,6 +267,8 @@ class _Lexer:
             self.push("fstring", pos)
             return m.end(), bracket_depth
         # operators and punctuation
+        if text == "/" and source.startswith("/*", pos):
+            raise self.error("Unterminated comment: '/*' has no closing '*/'", pos)
         if text == "<" and self.is_tag_start(pos + 1):
             self.emit("TAG_OPEN", "<", pos)
             self.push("tag_open", pos)

@@ -177,8 +177,9 @@ _TOKEN_NAMES = {
     "$END": "end of input",
 }
 # Tokens that can start an expression: when the parser expects one of them, say "an expression".
-_EXPRESSION_STARTS = frozenset({"INT", "STRING", "IDENTIFIER"})
-_STATEMENT_KEYWORDS = frozenset({"LET", "IF", "WHILE", "FOR", "RETURN", "FN", "THROW", "TRY"})
+_EXPRESSION_STARTS = frozenset({"STRING"})  # names and numbers also follow `.`; strings do not
+_NAME_TOKENS = frozenset({"IDENTIFIER", "QUOTED_IDENTIFIER", "LAMBDA_PARAM"})
+_STATEMENT_KEYWORDS = frozenset({"LET", "WHILE", "RETURN", "FN", "THROW", "TRY"})
 
 
 def _token_name(kind: str, text: str | None = None) -> str:
@@ -206,18 +207,23 @@ def _describe_parse_error(error: UnexpectedInput, source: str, tokens: list[Toke
         found = "end of input"
     else:
         line, column = token.line, token.column
-        found = _token_name(token.type, str(token)) if token.type in _TOKEN_NAMES else f"'{token}'"
+        found = _found(token)
     if token.type == "SELECT":
         message = "SQL queries (select ...) are not supported in Hog programs here"
         return HogSyntaxError(message, line=line, column=column, source=source)
 
-    if expected & _EXPRESSION_STARTS:
+    if "IDENTIFIER" in expected and not expected & _EXPRESSION_STARTS:
+        wanted = "a name"
+    elif expected & _EXPRESSION_STARTS:
         wanted = "an expression" if not expected & _STATEMENT_KEYWORDS else "a statement or expression"
-        extras = sorted({_token_name(k) for k in expected if k in ("RPAREN", "RBRACKET", "RBRACE")})
+        closer = _innermost_closer(tokens, token)
+        extras = [_token_name(closer)] if closer in expected else []
         if extras and not expected & _STATEMENT_KEYWORDS:
             wanted += " or " + " or ".join(extras)
     else:
-        names = sorted({_token_name(k) for k in expected if k != "$END"})
+        closer = _innermost_closer(tokens, token)
+        closers = {"RPAREN", "RBRACKET", "RBRACE"} - {closer}
+        names = sorted({_token_name(k) for k in expected if k != "$END" and k not in closers})
         if "$END" in expected:
             names.append("end of input")
         wanted = " or ".join(names[:6]) if names else "nothing more"
@@ -225,6 +231,38 @@ def _describe_parse_error(error: UnexpectedInput, source: str, tokens: list[Toke
             wanted = "one of " + ", ".join(names[:6]) + ", ..."
     return HogSyntaxError(f"Unexpected {found} — expected {wanted}", line=line, column=column,
                           source=source)
+
+
+_CLOSER_OF = {"LPAREN": "RPAREN", "LPAREN_LAMBDA": "RPAREN", "LBRACKET": "RBRACKET",
+              "LBRACE": "RBRACE", "LBRACE_BLOCK": "RBRACE", "FSTRING_LBRACE": "RBRACE",
+              "TAG_LBRACE": "RBRACE"}
+
+
+def _found(token: Token) -> str:
+    kind = token.type
+    if kind in ("IDENTIFIER", "QUOTED_IDENTIFIER", "LAMBDA_PARAM"):
+        return f"name '{token}'"
+    if kind in ("INT", "FLOAT"):
+        return f"number {token}"
+    if kind in ("STRING", "INTERVAL_STRING"):
+        return f"string {token}" if len(token) <= 40 else f"string {token[:37]}...'"
+    if kind in _TOKEN_NAMES:
+        return _TOKEN_NAMES[kind]
+    return f"'{token}'"
+
+
+def _innermost_closer(tokens: list[Token], failed: Token) -> str | None:
+    """The closing bracket the parser is inside of when it fails at `failed`."""
+    stack: list[str] = []
+    for token in tokens:
+        if token is failed:
+            break
+        kind = token.type
+        if kind in _CLOSER_OF:
+            stack.append(_CLOSER_OF[kind])
+        elif kind in ("RPAREN", "RBRACKET", "RBRACE") and stack:
+            stack.pop()
+    return stack[-1] if stack else None
 
 
 def _end_position(source: str) -> tuple[int, int]:
@@ -655,7 +693,8 @@ class _Builder:
         parts = []
         for part in c[1:-1]:
             if type(part) is Token:
-                parts.append(ast.Constant(value=unescape(part, "'"), line=part.line, column=part.column))
+                parts.append(ast.Constant(value=unescape(str(part), "'"), line=part.line,
+                                          column=part.column))
             else:
                 parts.append(part)
         if not parts:
