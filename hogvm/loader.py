@@ -81,7 +81,8 @@ def invalid(message: str, offset: int | None = None) -> HogVMException:
 
 
 def _is_int(value: Any) -> bool:
-    return type(value) is int
+    # int subclasses count (PostHog's own Python compiler emits `Operation` IntEnum members); bools do not
+    return isinstance(value, int) and type(value) is not bool
 
 
 def _header(bytecode: list[Any], name: str, require_header: bool) -> tuple[int, int]:
@@ -95,9 +96,9 @@ def _header(bytecode: list[Any], name: str, require_header: bool) -> tuple[int, 
         if len(bytecode) < 2:
             raise invalid("missing version after '_H'", 1)
         version = bytecode[1]
-        if not _is_int(version) or version not in (0, 1):
+        if not _is_int(version) or int(version) not in (0, 1):
             raise invalid(f"unsupported bytecode version {version!r}", 1)
-        return version, 2
+        return int(version), 2
     if first == BYTECODE_MAGIC_LEGACY:
         return 0, 1
     if require_header:
@@ -123,7 +124,7 @@ def decode_chunk(bytecode: Any, name: str = "root", *, require_header: bool = Tr
     while position < size:
         offset = position
         number = bytecode[position]
-        op = _OP_BY_NUMBER.get(number) if _is_int(number) else None
+        op = _OP_BY_NUMBER.get(int(number)) if _is_int(number) else None
         if op is None:
             raise invalid(f"unknown opcode {number!r}", offset)
         info = OPCODES[op]
@@ -147,7 +148,7 @@ def decode_chunk(bytecode: Any, name: str = "root", *, require_header: bool = Tr
                         raise invalid(f"{op.name} capture flag must be a boolean, got {is_local!r}", offset)
                     if not _is_int(index) or index < 0:
                         raise invalid(f"{op.name} capture index must be a non-negative integer, got {index!r}", offset)
-                    captures.append((bool(is_local), index))
+                    captures.append((bool(is_local), int(index)))
                 value = tuple(captures)
             elif kind == STR:
                 if isinstance(value, str) and type(value) is not str:
@@ -160,6 +161,7 @@ def decode_chunk(bytecode: Any, name: str = "root", *, require_header: bool = Tr
             elif kind == INT:
                 if not _is_int(value):
                     raise invalid(f"INTEGER constant must be an integer, got {value!r}", offset)
+                value = int(value)
             elif kind == NUM:
                 if type(value) not in (int, float):
                     raise invalid(f"FLOAT constant must be a number, got {value!r}", offset)
@@ -167,8 +169,11 @@ def decode_chunk(bytecode: Any, name: str = "root", *, require_header: bool = Tr
             elif kind in (COUNT, SLOT, BODY):
                 if not _is_int(value) or value < 0:
                     raise invalid(f"{op.name} {kind} must be a non-negative integer, got {value!r}", offset)
-            elif kind == OFFSET and not _is_int(value):
-                raise invalid(f"{op.name} jump offset must be an integer, got {value!r}", offset)
+                value = int(value)
+            elif kind == OFFSET:
+                if not _is_int(value):
+                    raise invalid(f"{op.name} jump offset must be an integer, got {value!r}", offset)
+                value = int(value)
             operands.append(value)
 
         index = len(code)
