@@ -48,6 +48,12 @@ _PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
 def escape_string(value: str) -> str:
     """`'text'` with ClickHouse-style backslash escapes (PostHog's `escape_string`)."""
+    if value.isprintable():  # no control characters: only quotes and backslashes to escape
+        if "\\" in value:
+            value = value.replace("\\", "\\\\")
+        if "'" in value:
+            value = value.replace("'", "\\'")
+        return "'" + value + "'"
     return "'" + value.translate(_STRING_ESCAPES) + "'"
 
 
@@ -125,10 +131,24 @@ def _function_text(closure: Closure) -> str:
     return f"fn<{escape_identifier(closure.callable.name)}({closure.callable.arg_count})>"
 
 
-# Markers on the walk stack: the item below `_TEXT` is literal output; the item below `_LEAVE` is
-# the id of a container whose text is complete (it leaves the current path).
-_TEXT = object()
-_LEAVE = object()
+class _Text(str):
+    """Literal output on the walk stack (a separator), as opposed to a string value to print."""
+
+    __slots__ = ()
+
+
+class _Close:
+    """The end of a container on the walk stack: its closing text; it leaves the current path."""
+
+    __slots__ = ("key", "text")
+
+    def __init__(self, key: int, text: str) -> None:
+        self.key = key
+        self.text = text
+
+
+_COMMA = _Text(", ")
+_COLON = _Text(": ")
 
 Leaf = Callable[[Any], "str | None"]
 Opener = Callable[[Any, set, list], str]
@@ -138,14 +158,15 @@ def _render(root: Any, leaf: Leaf, open_container: Opener, charge: Charge | None
     """Walk `root` depth-first without recursion.
 
     `leaf(value)` returns the text of a scalar, or None for a container. `open_container(value,
-    on_path, stack)` returns a container's opening text and pushes, in reverse, everything that
-    follows it: children, `(text, _TEXT)` separators and the closing `(id, _LEAVE)` entry. `on_path`
-    holds the ids of the containers being printed, to detect cycles; its size is the depth.
+    on_path, stack)` returns a container's opening text and pushes, in reverse order, what follows
+    it: child values, `_Text` separators and a `_Close`. `on_path` holds the ids of the containers
+    being printed, to detect cycles; its size is the current depth.
     """
     text = leaf(root)
     if text is not None:
         return text
     out: list[str] = []
+    append = out.append
     size = 0
     charge_at = _CHARGE_FROM
     on_path: set[int] = set()
@@ -153,16 +174,17 @@ def _render(root: Any, leaf: Leaf, open_container: Opener, charge: Charge | None
     pop = stack.pop
     while stack:
         item = pop()
-        if item is _TEXT:
-            text = pop()
-        elif item is _LEAVE:
-            on_path.discard(pop())
-            continue
+        kind = type(item)
+        if kind is _Text:
+            text = item
+        elif kind is _Close:
+            on_path.discard(item.key)
+            text = item.text
         else:
             text = leaf(item)
             if text is None:
                 text = open_container(item, on_path, stack)
-        out.append(text)
+        append(text)
         size += len(text)
         if size > charge_at:
             if charge is not None:
@@ -174,16 +196,25 @@ def _render(root: Any, leaf: Leaf, open_container: Opener, charge: Charge | None
 def _enter(container: Any, on_path: set, stack: list, closing: str) -> None:
     key = id(container)
     on_path.add(key)
-    stack.extend((key, _LEAVE, closing, _TEXT))
+    stack.append(_Close(key, closing))
 
 
-def _push_items(items: Any, stack: list, separator: str) -> None:
+def _push_items(items: Any, stack: list, separator: _Text = _COMMA) -> None:
     """Push `items` so they are printed in order, `separator` between them."""
+    count = len(items)
+    if count:
+        interleaved = [separator] * (2 * count - 1)
+        interleaved[::2] = items[::-1]
+        stack.extend(interleaved)
+
+
+def _push_pairs(pairs: Any, stack: list, separator: _Text = _COMMA) -> None:
+    """Push dict items as `key: value` (keys printed as values), `separator` between them."""
     first = True
-    for item in reversed(items):
+    for key, item in reversed(pairs):
         if not first:
-            stack.extend((separator, _TEXT))
-        stack.append(item)
+            stack.append(separator)
+        stack.extend((item, _COLON, key))
         first = False
 
 
@@ -226,24 +257,19 @@ def _hog_open(value: Any, on_path: set, stack: list) -> str:
         return "null"
     if kind is list:
         _enter(value, on_path, stack, "]")
-        _push_items(value, stack, ", ")
+        _push_items(value, stack)
         return "["
     if kind is tuple:
         _enter(value, on_path, stack, ")")
-        _push_items(value, stack, ", ")
+        _push_items(value, stack)
         return "tuple(" if len(value) < 2 else "("
     if _is_error(value):
         _enter(value, on_path, stack, ")")
         payload = value.get("payload")
-        _push_items([value["message"]] if payload is None else [value["message"], payload], stack, ", ")
+        _push_items([value["message"]] if payload is None else [value["message"], payload], stack)
         return f"{value['type']}("
     _enter(value, on_path, stack, "}")
-    first = True
-    for key, item in reversed(value.items()):
-        if not first:
-            stack.extend((", ", _TEXT))
-        stack.extend((item, ": ", _TEXT, key))
-        first = False
+    _push_pairs(value.items(), stack)
     return "{"
 
 
@@ -288,23 +314,18 @@ def _python_open(value: Any, on_path: set, stack: list) -> str:
         if id(value) in on_path:
             return "[...]"
         _enter(value, on_path, stack, "]")
-        _push_items(value, stack, ", ")
+        _push_items(value, stack)
         return "["
     if kind is tuple:
         if id(value) in on_path:
             return "(...)"
         _enter(value, on_path, stack, ",)" if len(value) == 1 else ")")
-        _push_items(value, stack, ", ")
+        _push_items(value, stack)
         return "("
     if id(value) in on_path:
         return "{...}"
     _enter(value, on_path, stack, "}")
-    first = True
-    for key, item in reversed(value.items()):
-        if not first:
-            stack.extend((", ", _TEXT))
-        stack.extend((item, ": ", _TEXT, key))
-        first = False
+    _push_pairs(value.items(), stack)
     return "{"
 
 
@@ -382,10 +403,10 @@ def _json_opener(indent: int | None) -> Opener:
         if not value:
             return opening + closing
         if indent is None:
-            separator = ", "
+            separator = _COMMA
         else:
             depth = len(on_path)
-            separator = ",\n" + " " * (indent * (depth + 1))
+            separator = _Text(",\n" + " " * (indent * (depth + 1)))
             opening += "\n" + " " * (indent * (depth + 1))
             closing = "\n" + " " * (indent * depth) + closing
         _enter(value, on_path, stack, closing)
@@ -395,8 +416,8 @@ def _json_opener(indent: int | None) -> Opener:
         first = True
         for key, item in reversed(value.items()):
             if not first:
-                stack.extend((separator, _TEXT))
-            stack.extend((item, _json_key(key) + ": ", _TEXT))
+                stack.append(separator)
+            stack.extend((item, _Text(_json_key(key) + ": ")))
             first = False
         return opening
 
