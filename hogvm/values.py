@@ -134,10 +134,14 @@ def to_hog(value: Any, max_cost: int | None = None) -> tuple[Any, int]:
         if isinstance(item, list):
             items: list[Any] = []
             memo[id(item)] = items
-            items.extend(copy(element, depth + 1) for element in item)
+            for element in item:  # a loop, not a generator: one Python frame per nesting level
+                items.append(copy(element, depth + 1))
             return items
         if isinstance(item, tuple):
-            return tuple(copy(element, depth + 1) for element in item)
+            elements = []
+            for element in item:
+                elements.append(copy(element, depth + 1))
+            return tuple(elements)
         if isinstance(item, (set, frozenset)):
             return [copy(element, depth + 1) for element in item]
         if isinstance(item, bool):
@@ -191,21 +195,20 @@ def to_host(value: Any) -> Any:
     upvalue_ids: dict[int, int] = {}
     memo: dict[int, Any] = {}
 
-    def has_closure(item: Any, depth: int, seen: set[int]) -> bool:
-        kind = type(item)
-        if kind is Closure:
-            return True
-        if kind is dict or kind is list or kind is tuple:
-            if id(item) in seen:
-                return False
-            if depth >= MAX_NESTING:
-                raise ValueConversionError(f"result is nested more than {MAX_NESTING} levels deep")
-            seen.add(id(item))
-            elements = item.values() if kind is dict else item
-            return any(has_closure(element, depth + 1, seen) for element in elements)
+    def has_closure(root: Any) -> bool:
+        seen: set[int] = set()
+        pending = [root]
+        while pending:
+            item = pending.pop()
+            kind = type(item)
+            if kind is Closure:
+                return True
+            if (kind is dict or kind is list or kind is tuple) and id(item) not in seen:
+                seen.add(id(item))
+                pending.extend(item.values() if kind is dict else item)
         return False
 
-    def convert(item: Any) -> Any:
+    def convert(item: Any, depth: int) -> Any:
         kind = type(item)
         if kind is Closure:
             return closure_as_dict(item, upvalue_ids)
@@ -213,20 +216,22 @@ def to_host(value: Any) -> Any:
             done = memo.get(id(item))
             if done is not None:
                 return done
+            if depth >= MAX_NESTING:
+                raise ValueConversionError(f"result is nested more than {MAX_NESTING} levels deep")
             if kind is dict:
                 result: dict[Any, Any] = {}
                 memo[id(item)] = result
                 for key, element in item.items():
-                    result[key] = convert(element)
+                    result[key] = convert(element, depth + 1)
                 return result
+            items: list[Any] = []
             if kind is list:
-                items: list[Any] = []
                 memo[id(item)] = items
-                items.extend(convert(element) for element in item)
-                return items
-            return tuple(convert(element) for element in item)
+            for element in item:
+                items.append(convert(element, depth + 1))
+            return items if kind is list else tuple(items)
         return item
 
-    if not has_closure(value, 0, set()):
+    if not has_closure(value):
         return value
-    return convert(value)
+    return convert(value, 0)
