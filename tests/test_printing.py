@@ -6,6 +6,8 @@ import json
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hogvm.errors import HogVMException, HogVMMemoryExceededException
 from hogvm.printing import (
@@ -174,3 +176,60 @@ def test_python_str_of_a_function_uses_hog_notation() -> None:
 ])
 def test_type_name(value: object, name: str) -> None:
     assert type_name(value) == name
+
+
+# --- properties over random values --------------------------------------------------------------
+
+_ESCAPES = {"\b": "\\b", "\f": "\\f", "\r": "\\r", "\n": "\\n", "\t": "\\t", "\0": "\\0", "\a": "\\a",
+            "\v": "\\v", "\\": "\\\\", "'": "\\'"}
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=30,
+)
+hog_values = st.recursive(
+    scalars,
+    lambda inner: (st.lists(inner, max_size=4) | st.lists(inner, max_size=3).map(tuple)
+                   | st.dictionaries(st.text(max_size=5) | st.integers(), inner, max_size=4)),
+    max_leaves=30,
+)
+
+
+def reference_hog(value: object) -> str:
+    """Hog notation by plain recursion: an independent statement of the format."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return "'" + "".join(_ESCAPES.get(c, c) for c in value) + "'"
+    if isinstance(value, list):
+        return "[" + ", ".join(reference_hog(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        inner = ", ".join(reference_hog(v) for v in value)
+        return f"tuple({inner})" if len(value) < 2 else f"({inner})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{reference_hog(k)}: {reference_hog(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+@given(st.text())
+def test_escape_string_escapes_exactly_the_clickhouse_characters(text: str) -> None:
+    assert escape_string(text) == "'" + "".join(_ESCAPES.get(c, c) for c in text) + "'"
+
+
+@given(hog_values)
+def test_print_hog_value_matches_the_recursive_definition(value: object) -> None:
+    assert print_hog_value(value) == reference_hog(value)
+
+
+@given(json_values, st.sampled_from([None, 1, 3]))
+def test_to_json_string_is_json_dumps(value: object, indent: int | None) -> None:
+    assert to_json_string(value, indent) == json.dumps(value, indent=indent)
+
+
+@given(hog_values)
+def test_to_python_str_is_str(value: object) -> None:
+    assert to_python_str(value) == str(value)
