@@ -360,6 +360,143 @@ def _expressions(items: list | None) -> list:
     return [] if items is None else items
 
 
+class _IsNull:
+    """`is [not] null` in an operator run."""
+
+    __slots__ = ("negated", "null", "token")
+
+    def __init__(self, token: Token, *, negated: bool, null: Token) -> None:
+        self.token, self.negated, self.null = token, negated, null
+
+
+class _Ternary:
+    """`? then : else` in an operator run; both branches are complete expressions."""
+
+    __slots__ = ("else_", "then")
+
+    def __init__(self, then: ast.Expr, else_: ast.Expr) -> None:
+        self.then, self.else_ = then, else_
+
+
+class _Between:
+    """`[not] between low and` in an operator run; the upper bound follows in the run."""
+
+    __slots__ = ("keyword", "low")
+
+    def __init__(self, keyword: Token, low: ast.Expr) -> None:
+        self.keyword, self.low = keyword, low
+
+
+# PostHog's operator precedence (higher binds tighter), as ANTLR derives it from the order of
+# the alternatives of HogQLParser.g4's `columnExpr` in hogql-parser 1.3.88 and as its parser
+# behaves: a binary operator's right operand is parsed at its level + 1, a prefix operator's
+# operand at its own level; any operator may follow a finished left operand.
+_PREFIX_NEGATE = 90
+_BINARY_PRECEDENCE = {
+    "ASTERISK": 80, "SLASH": 80, "PERCENT": 80,
+    "PLUS": 70, "DASH": 70, "CONCAT": 70,
+    **dict.fromkeys(_COMPARE_OPS, 60),
+    "NULLISH": 40, "AND": 20, "OR": 10,
+}
+_IS_NULL = 50
+_BETWEEN = 35
+_PREFIX_NOT = 30
+_TERNARY = 5
+
+
+class _Climber:
+    """Precedence climbing over a flat operator run: expression nodes, operator tokens
+    (binary, or prefix where an operand is due) and `_IsNull`/`_Ternary`/`_Between` items."""
+
+    __slots__ = ("depth", "i", "run")
+
+    def __init__(self, run: list) -> None:
+        self.run = run
+        self.i = 0
+        self.depth = 0
+
+    def expression(self, min_precedence: int = 0) -> ast.Expr:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise HogSyntaxError(f"Nesting too deep (more than {MAX_NESTING} levels)")
+        run = self.run
+        prefixes = []
+        item = run[self.i]
+        while type(item) is Token:  # prefix operators: `not`, `-`
+            prefixes.append(item)
+            self.i += 1
+            item = run[self.i]
+        self.i += 1
+        left = item
+        for op in reversed(prefixes):
+            if op.type == "NOT":
+                left = ast.Not(expr=self.operators(left, _PREFIX_NOT), line=op.line, column=op.column)
+            else:
+                zero = ast.Constant(value=0, line=op.line, column=op.column)
+                left = ast.ArithmeticOperation(left=zero, op="-", right=self.operators(left, _PREFIX_NEGATE),
+                                               line=op.line, column=op.column)
+        left = self.operators(left, min_precedence)
+        self.depth -= 1
+        return left
+
+    def operators(self, left: ast.Expr, min_precedence: int) -> ast.Expr:
+        """Apply the operators that follow `left` while they bind at least `min_precedence`."""
+        run = self.run
+        n = len(run)
+        while self.i < n:
+            item = run[self.i]
+            kind = type(item)
+            if kind is Token:
+                precedence = _BINARY_PRECEDENCE[item.type]
+                if precedence < min_precedence:
+                    break
+                self.i += 1
+                left = _binary(item, left, self.expression(precedence + 1))
+            elif kind is _IsNull:
+                if min_precedence > _IS_NULL:
+                    break
+                self.i += 1
+                null = ast.Constant(value=None, line=item.null.line, column=item.null.column)
+                left = ast.CompareOperation(left=left, op="!=" if item.negated else "==", right=null,
+                                            is_null_comparison_style=True, line=left.line,
+                                            column=left.column)
+            elif kind is _Between:
+                if min_precedence > _BETWEEN:
+                    break
+                self.i += 1
+                high = self.expression(_BETWEEN + 1)
+                left = ast.BetweenExpr(expr=left, low=item.low, high=high,
+                                       negated=item.keyword.type == "NOT_BETWEEN", line=left.line,
+                                       column=left.column)
+            else:  # _Ternary: right-associative, its branches are already whole expressions
+                if min_precedence > _TERNARY:
+                    break
+                self.i += 1
+                left = ast.Call(name="if", args=[left, item.then, item.else_], line=left.line,
+                                column=left.column)
+        return left
+
+
+def _binary(op: Token, left: ast.Expr, right: ast.Expr) -> ast.Expr:
+    kind = op.type
+    line, column = left.line, left.column
+    if kind in _COMPARE_OPS:
+        return ast.CompareOperation(left=left, op=_COMPARE_OPS[kind], right=right, line=line,
+                                    column=column)
+    if kind == "AND" or kind == "OR":
+        cls = ast.And if kind == "AND" else ast.Or
+        exprs = left.exprs if type(left) is cls else [left]
+        exprs = exprs + (right.exprs if type(right) is cls else [right])
+        return cls(exprs=exprs, line=line, column=column)
+    if kind == "NULLISH":
+        return ast.Call(name="ifNull", args=[left, right], line=line, column=column)
+    if kind == "CONCAT":
+        if type(left) is ast.Call and left.name == "concat" and left.params is None:
+            return ast.Call(name="concat", args=[*left.args, right], line=line, column=column)
+        return ast.Call(name="concat", args=[left, right], line=line, column=column)
+    return ast.ArithmeticOperation(left=left, op=str(op), right=right, line=line, column=column)
+
+
 class _Builder:
     """Lark callbacks, one per rule alias in hog.lark; each gets the rule's children list."""
 
@@ -442,69 +579,54 @@ class _Builder:
         type_ = names[1] if len(names) > 1 else None
         return ast.CatchClause(var=var, type=type_, body=c[-1], line=kw.line, column=kw.column)
 
-    # ---------------------------------------------------------------- operators
+    # ---------------------------------------------------------------- operator runs
 
-    def ternary(self, c: list) -> ast.Call:
-        cond = c[0]
-        return ast.Call(name="if", args=[cond, c[2], c[4]], line=cond.line, column=cond.column)
+    def expr(self, c: list) -> ast.Expr:
+        run = c[0]
+        if len(run) == 1:
+            return run[0]
+        return _Climber(run).expression()
 
-    def between(self, c: list) -> ast.BetweenExpr:
-        expr = c[0]
-        return ast.BetweenExpr(expr=expr, low=c[2], high=c[4], negated=c[1].type == "NOT_BETWEEN",
-                               line=expr.line, column=expr.column)
+    def run_start(self, c: list) -> list:
+        operand = c[0]
+        return operand[:] if type(operand) is list else [operand]
 
-    def or_op(self, c: list) -> ast.Or:
-        left, right = c[0], c[2]
-        exprs = left.exprs if type(left) is ast.Or else [left]
-        exprs = exprs + (right.exprs if type(right) is ast.Or else [right])
-        return ast.Or(exprs=exprs, line=left.line, column=left.column)
+    def run_binary(self, c: list) -> list:
+        run, op, operand = c
+        run.append(op)
+        if type(operand) is list:
+            run.extend(operand)
+        else:
+            run.append(operand)
+        return run
 
-    def and_op(self, c: list) -> ast.And:
-        left, right = c[0], c[2]
-        exprs = left.exprs if type(left) is ast.And else [left]
-        exprs = exprs + (right.exprs if type(right) is ast.And else [right])
-        return ast.And(exprs=exprs, line=left.line, column=left.column)
+    def run_is_null(self, c: list) -> list:
+        run = c[0]
+        run.append(_IsNull(c[1], negated=len(c) == 4, null=c[-1]))
+        return run
 
-    def not_op(self, c: list) -> ast.Not:
-        kw = c[0]
-        return ast.Not(expr=c[1], line=kw.line, column=kw.column)
+    def run_ternary(self, c: list) -> list:
+        run = c[0]
+        run.append(_Ternary(c[2], c[4]))
+        return run
+
+    def run_between(self, c: list) -> list:
+        run, keyword, bound, operand = c[0], c[1], c[2], c[4]
+        low = bound[0] if len(bound) == 1 else _Climber(bound).expression()
+        run.append(_Between(keyword, low))
+        if type(operand) is list:
+            run.extend(operand)
+        else:
+            run.append(operand)
+        return run
+
+    def prefixed(self, c: list) -> list:
+        op, operand = c
+        return [op, *operand] if type(operand) is list else [op, operand]
 
     def not_call(self, c: list) -> ast.Call:
         kw = c[0]
         return ast.Call(name=str(kw), args=[c[2]], line=kw.line, column=kw.column)
-
-    def nullish_op(self, c: list) -> ast.Call:
-        left = c[0]
-        return ast.Call(name="ifNull", args=[left, c[2]], line=left.line, column=left.column)
-
-    def is_null(self, c: list) -> ast.CompareOperation:
-        left, null = c[0], c[-1]
-        return ast.CompareOperation(
-            left=left, op="!=" if len(c) == 4 else "==",
-            right=ast.Constant(value=None, line=null.line, column=null.column),
-            is_null_comparison_style=True, line=left.line, column=left.column,
-        )
-
-    def compare_op(self, c: list) -> ast.CompareOperation:
-        left = c[0]
-        return ast.CompareOperation(left=left, op=_COMPARE_OPS[c[1].type], right=c[2],
-                                    line=left.line, column=left.column)
-
-    def arithmetic_op(self, c: list) -> ast.ArithmeticOperation:
-        left = c[0]
-        return ast.ArithmeticOperation(left=left, op=str(c[1]), right=c[2], line=left.line,
-                                       column=left.column)
-
-    def concat_op(self, c: list) -> ast.Call:
-        left, right = c[0], c[2]
-        if type(left) is ast.Call and left.name == "concat" and left.params is None:
-            return ast.Call(name="concat", args=[*left.args, right], line=left.line, column=left.column)
-        return ast.Call(name="concat", args=[left, right], line=left.line, column=left.column)
-
-    def negate(self, c: list) -> ast.ArithmeticOperation:
-        dash = c[0]
-        zero = ast.Constant(value=0, line=dash.line, column=dash.column)
-        return ast.ArithmeticOperation(left=zero, op="-", right=c[1], line=dash.line, column=dash.column)
 
     def signed_number(self, c: list) -> ast.Constant:
         sign, number = c
