@@ -343,7 +343,10 @@ def load_program(source: Any) -> Program:
             chunk_globals = entry.get("globals")
             if chunk_globals is not None and not isinstance(chunk_globals, dict):
                 raise invalid(f"globals of chunk {name!r} must be a dict")
-            chunks[name] = decode_chunk(entry.get("bytecode"), name, globals=chunk_globals)
+            # The root chunk reads the `globals` given to the run (as PostHog's Python VM); other
+            # chunks read their own, or none.
+            chunks[name] = decode_chunk(entry.get("bytecode"), name,
+                                        globals=None if name == "root" else chunk_globals or {})
         return Program(chunks.pop("root"), chunks)
     raise invalid(f"expected a bytecode list or a dict of chunks, got {type(source).__name__}")
 

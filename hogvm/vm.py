@@ -444,7 +444,7 @@ class _Run:
                         chunk_globals = chunk.globals if chunk.globals is not None else self.globals
                         ip = fn.entry
                         base = len(stack) - wanted
-                        closure = callee
+                        closure = self.closure = callee
                     elif fn.kind == "bytecode_stl":
                         if len(frames) >= max_depth:
                             raise HogVMCallDepthExceededException(max_depth)
@@ -456,7 +456,7 @@ class _Run:
                         chunk_globals = chunk.globals
                         ip = 0
                         base = len(stack) - arg
-                        closure = callee
+                        closure = self.closure = callee
                     else:
                         push(self._call_native(fn.name, arg, version, stl, call_local=True))
                         if self.stdout and len(self.stdout) != self._stdout_charged:
@@ -473,6 +473,7 @@ class _Run:
                     del stack[base:]
                     push(result)
                     chunk, ip, base, closure = frames.pop()
+                    self.closure = closure
                     code = chunk.code
                     version = chunk.version
                     chunk_globals = chunk.globals if chunk.globals is not None else self.globals
@@ -493,7 +494,7 @@ class _Run:
                         frames.append((chunk, ip, base, closure))
                         ip = entry
                         base = len(stack) - wanted
-                        closure = Closure(Callable("local", name, wanted, 0, chunk.name, 0, chunk, entry), [])
+                        closure = self.closure = Closure(Callable("local", name, wanted, 0, chunk.name, 0, chunk, entry), [])
                     elif name == "import":
                         if argc != 1:
                             raise HogVMException("Function import requires exactly 1 argument")
@@ -507,10 +508,10 @@ class _Run:
                         chunk = target
                         code = chunk.code
                         version = chunk.version
-                        chunk_globals = chunk.globals or {}
+                        chunk_globals = chunk.globals
                         ip = 0
                         base = len(stack)
-                        closure = Closure(Callable("local", module, 0, 0, module, 0, chunk, 0), [])
+                        closure = self.closure = Closure(Callable("local", module, 0, 0, module, 0, chunk, 0), [])
                     elif name in functions or name in stl:
                         push(self._call_native(name, argc, version, stl, call_local=False))
                         if self.stdout and len(self.stdout) != self._stdout_charged:
@@ -528,7 +529,7 @@ class _Run:
                         chunk_globals = chunk.globals
                         ip = 0
                         base = len(stack) - argc
-                        closure = Closure(_native_callable(name, argc, "bytecode_stl", chunk.name), [])
+                        closure = self.closure = Closure(_native_callable(name, argc, "bytecode_stl", chunk.name), [])
                     else:
                         raise HogVMException(f"Unsupported function call: {name}")
                 elif op == o_pop:
@@ -703,6 +704,7 @@ class _Run:
                     del stack[height:]
                     if depth < len(frames):
                         chunk, _, base, closure = frames[depth]
+                        self.closure = closure
                         del frames[depth:]
                         code = chunk.code
                         version = chunk.version
@@ -722,6 +724,7 @@ class _Run:
                     del stack[base:]
                     push(None)
                     chunk, ip, base, closure = frames.pop()
+                    self.closure = closure
                     code = chunk.code
                     version = chunk.version
                     chunk_globals = chunk.globals if chunk.globals is not None else self.globals
@@ -740,7 +743,13 @@ class _Run:
         except IndexError as error:
             self._finish(slice_size - countdown)
             raise self._crash(op, arg, chunk, ip - 1, error) from None
-        except (TypeError, ValueError, KeyError, AttributeError, OverflowError, ZeroDivisionError) as error:
+        except RecursionError:
+            self._finish(slice_size - countdown)
+            raise HogVMException("Value nested too deeply to process (recursion limit reached)") from None
+        except MemoryError:
+            self._finish(slice_size - countdown)
+            raise HogVMMemoryExceededException(meter.limit, meter.used) from None
+        except Exception as error:  # a Python error is never what a Hog program sees
             self._finish(slice_size - countdown)
             raise HogVMException(str(error) or type(error).__name__) from None
 
