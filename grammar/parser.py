@@ -28,7 +28,6 @@ from typing import Any
 
 import lark
 from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
 
 from grammar import ast
@@ -79,20 +78,94 @@ class _PrelexedTokens(Lexer):
         return iter(lexer_state.text)
 
 
-_parser: Lark | None = None
-_parser_lock = threading.Lock()
+class _Tables:
+    """Lark's LALR table recompiled for a tight parse loop: per state, token type -> next state
+    (a shift, an int) or a reduction `(size, nonterminal, callback)` (a tuple)."""
+
+    __slots__ = ("actions", "end_state", "start_state")
+
+    def __init__(self, parser: Lark) -> None:
+        lalr = parser.parser.parser.parser  # ParsingFrontend -> LALR_Parser -> _Parser
+        table, callbacks = lalr.parse_table, lalr.callbacks
+        reductions: dict[Any, tuple] = {}
+        self.actions: list[dict[str, int | tuple]] = [{} for _ in range(len(table.states))]
+        for state, moves in table.states.items():
+            row = self.actions[state]
+            for symbol, (action, arg) in moves.items():
+                if action.name == "Shift":
+                    row[symbol] = arg
+                else:
+                    reduction = reductions.get(arg)
+                    if reduction is None:
+                        reduction = (len(arg.expansion), arg.origin.name, callbacks[arg])
+                        reductions[arg] = reduction
+                    row[symbol] = reduction
+        self.start_state = table.start_states["program"]
+        self.end_state = table.end_states["program"]
+
+    def parse(self, tokens: list[Token]) -> ast.Program:
+        actions = self.actions
+        states = [self.start_state]
+        values: list[Any] = []
+        for token in tokens:
+            kind = token.type
+            while True:
+                action = actions[states[-1]].get(kind)
+                if type(action) is int:
+                    states.append(action)
+                    values.append(token)
+                    break
+                if action is None:
+                    raise _UnexpectedToken(token, actions[states[-1]])
+                size, origin, callback = action
+                if size:
+                    children = values[-size:]
+                    del states[-size:]
+                    del values[-size:]
+                else:
+                    children = []
+                values.append(callback(children))
+                states.append(actions[states[-1]][origin])
+        end_state = self.end_state
+        while True:  # reduce what is left at the end of input
+            action = actions[states[-1]].get("$END")
+            if action is None or type(action) is int:
+                raise _UnexpectedToken(_END, actions[states[-1]])
+            size, origin, callback = action
+            if size:
+                children = values[-size:]
+                del states[-size:]
+                del values[-size:]
+            else:
+                children = []
+            values.append(callback(children))
+            states.append(actions[states[-1]][origin])
+            if states[-1] == end_state:
+                return values[-1]
 
 
-def _lark() -> Lark:
-    """The process-wide parser: loaded from the prebuilt table when it matches `hog.lark` and
-    the installed Lark, else built from the grammar (about 2 s)."""
-    global _parser
-    if _parser is None:
-        with _parser_lock:
-            if _parser is None:
+class _UnexpectedToken(Exception):
+    def __init__(self, token: Token, row: dict) -> None:
+        super().__init__(token.type)
+        self.token = token
+        self.expected = {symbol for symbol in row if symbol.isupper()}
+
+
+_END = Token("$END", "")
+_tables: _Tables | None = None
+_tables_lock = threading.Lock()
+
+
+def _parse_tables() -> _Tables:
+    """The process-wide parse tables: loaded from the prebuilt table when it matches
+    `hog.lark` and the installed Lark, else built from the grammar (about 2 s)."""
+    global _tables
+    if _tables is None:
+        with _tables_lock:
+            if _tables is None:
                 grammar_text = _GRAMMAR_PATH.read_text()
-                _parser = _load_table(grammar_text) or _build(grammar_text)
-    return _parser
+                _tables = _Tables(_load_table(grammar_text) or _build(grammar_text))
+    return _tables
 
 
 def _build(grammar_text: str) -> Lark:
@@ -149,12 +222,12 @@ def _tokens_of(source: str) -> list[Token]:
 
 def _run_parser(source: str, tokens: list[Token]) -> ast.Program:
     try:
-        return _lark().parse(tokens)
+        return _parse_tables().parse(tokens)
     except HogSyntaxError as error:
         if error.source is None:
             error.source = source
         raise
-    except UnexpectedInput as error:
+    except _UnexpectedToken as error:
         raise _describe_parse_error(error, source, tokens) from None
 
 
@@ -190,17 +263,9 @@ def _token_name(kind: str, text: str | None = None) -> str:
     return f"'{kind.lower().replace('_', ' ')}'"
 
 
-def _describe_parse_error(error: UnexpectedInput, source: str, tokens: list[Token]) -> HogSyntaxError:
-    if isinstance(error, UnexpectedToken):
-        token = error.token
-        expected = set(error.expected)
-    elif isinstance(error, UnexpectedEOF):
-        token = Token("$END", "", len(source))
-        expected = set(error.expected)
-    else:  # UnexpectedCharacters cannot happen with our own lexer; keep a sane message anyway
-        assert isinstance(error, UnexpectedCharacters)
-        return HogSyntaxError(f"Unexpected character {error.char!r}", line=error.line,
-                              column=error.column, source=source)
+def _describe_parse_error(error: _UnexpectedToken, source: str, tokens: list[Token]) -> HogSyntaxError:
+    token = error.token
+    expected = error.expected
 
     if token.type == "$END":
         line, column = _end_position(source)
