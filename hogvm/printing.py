@@ -131,10 +131,14 @@ def _function_text(closure: Closure) -> str:
     return f"fn<{escape_identifier(closure.callable.name)}({closure.callable.arg_count})>"
 
 
-class _Text(str):
-    """Literal output on the walk stack (a separator), as opposed to a string value to print."""
+class _Text:
+    """Finished output on the walk stack (a separator, or a scalar already rendered), as opposed
+    to a value still to print."""
 
-    __slots__ = ()
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 class _Close:
@@ -147,7 +151,7 @@ class _Close:
         self.text = text
 
 
-_COMMA = _Text(", ")
+_COMMA = ", "
 _COLON = _Text(": ")
 
 Leaf = Callable[[Any], "str | None"]
@@ -176,7 +180,7 @@ def _render(root: Any, leaf: Leaf, open_container: Opener, charge: Charge | None
         item = pop()
         kind = type(item)
         if kind is _Text:
-            text = item
+            text = item.text
         elif kind is _Close:
             on_path.discard(item.key)
             text = item.text
@@ -199,23 +203,39 @@ def _enter(container: Any, on_path: set, stack: list, closing: str) -> None:
     stack.append(_Close(key, closing))
 
 
-def _push_items(items: Any, stack: list, separator: _Text = _COMMA) -> None:
-    """Push `items` so they are printed in order, `separator` between them."""
-    count = len(items)
-    if count:
-        interleaved = [separator] * (2 * count - 1)
-        interleaved[::2] = items[::-1]
-        stack.extend(interleaved)
+def _open_items(container: Any, leaf: Leaf, on_path: set, stack: list, opening: str, closing: str,
+                separator: str = _COMMA, items: Any = None) -> str:
+    """Open a list/tuple (or `items` standing for it). A container holding only scalars is
+    rendered at once and nothing is pushed; otherwise its items are pushed to be walked."""
+    items = container if items is None else items
+    texts = [leaf(item) for item in items]
+    if None not in texts:
+        return opening + separator.join(texts) + closing
+    _enter(container, on_path, stack, closing)
+    pending: list[Any] = [_Text(separator)] * (2 * len(items) - 1)
+    pending[::2] = [item if text is None else _Text(text) for item, text in zip(reversed(items), reversed(texts), strict=True)]
+    stack.extend(pending)
+    return opening
 
 
-def _push_pairs(pairs: Any, stack: list, separator: _Text = _COMMA) -> None:
-    """Push dict items as `key: value` (keys printed as values), `separator` between them."""
-    first = True
-    for key, item in reversed(pairs):
-        if not first:
-            stack.append(separator)
-        stack.extend((item, _COLON, key))
-        first = False
+def _open_pairs(container: dict, key_text: Leaf, leaf: Leaf, on_path: set, stack: list, opening: str,
+                closing: str, separator: str = _COMMA) -> str:
+    """Open a dict as `key: value` pairs, like `_open_items`. `key_text(key)` is None for a key
+    that must be walked as a value (a tuple key)."""
+    keys = [key_text(key) for key in container]
+    texts = [leaf(item) for item in container.values()]
+    if None not in keys and None not in texts:
+        return opening + separator.join([key + ": " + text for key, text in zip(keys, texts, strict=True)]) + closing
+    _enter(container, on_path, stack, closing)
+    pending: list[Any] = []
+    comma = _Text(separator)
+    for (key, item), key_str, text in zip(reversed(container.items()), reversed(keys), reversed(texts), strict=True):
+        if pending:
+            pending.append(comma)
+        pending.append(item if text is None else _Text(text))
+        pending.extend((_COLON, key) if key_str is None else (_Text(key_str + ": "),))
+    stack.extend(pending)
+    return opening
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,9 +261,12 @@ def _hog_leaf(value: Any) -> str | None:
     return str(value)
 
 
+_TAGS = ("__hogDateTime__", "__hogDate__", "__hogError__", "__hogClosure__", "__hogCallable__")
+
+
 def _hog_open(value: Any, on_path: set, stack: list) -> str:
     kind = type(value)
-    if kind is dict:
+    if kind is dict and not value.keys().isdisjoint(_TAGS):
         if _is_datetime(value):
             return f"DateTime({float(value['dt'])}, {escape_string(str(value['zone'] or 'UTC'))})"
         if _is_date(value):
@@ -256,21 +279,14 @@ def _hog_open(value: Any, on_path: set, stack: list) -> str:
     if id(value) in on_path:
         return "null"
     if kind is list:
-        _enter(value, on_path, stack, "]")
-        _push_items(value, stack)
-        return "["
+        return _open_items(value, _hog_leaf, on_path, stack, "[", "]")
     if kind is tuple:
-        _enter(value, on_path, stack, ")")
-        _push_items(value, stack)
-        return "tuple(" if len(value) < 2 else "("
-    if _is_error(value):
-        _enter(value, on_path, stack, ")")
+        return _open_items(value, _hog_leaf, on_path, stack, "tuple(" if len(value) < 2 else "(", ")")
+    if not value.keys().isdisjoint(_TAGS) and _is_error(value):
         payload = value.get("payload")
-        _push_items([value["message"]] if payload is None else [value["message"], payload], stack)
-        return f"{value['type']}("
-    _enter(value, on_path, stack, "}")
-    _push_pairs(value.items(), stack)
-    return "{"
+        parts = [value["message"]] if payload is None else [value["message"], payload]
+        return _open_items(value, _hog_leaf, on_path, stack, f"{value['type']}(", ")", items=parts)
+    return _open_pairs(value, _hog_leaf, _hog_leaf, on_path, stack, "{", "}")
 
 
 def print_hog_value(value: Any, charge: Charge | None = None) -> str:
@@ -313,20 +329,14 @@ def _python_open(value: Any, on_path: set, stack: list) -> str:
     if kind is list:
         if id(value) in on_path:
             return "[...]"
-        _enter(value, on_path, stack, "]")
-        _push_items(value, stack)
-        return "["
+        return _open_items(value, _python_leaf, on_path, stack, "[", "]")
     if kind is tuple:
         if id(value) in on_path:
             return "(...)"
-        _enter(value, on_path, stack, ",)" if len(value) == 1 else ")")
-        _push_items(value, stack)
-        return "("
+        return _open_items(value, _python_leaf, on_path, stack, "(", ",)" if len(value) == 1 else ")")
     if id(value) in on_path:
         return "{...}"
-    _enter(value, on_path, stack, "}")
-    _push_pairs(value.items(), stack)
-    return "{"
+    return _open_pairs(value, _python_leaf, _python_leaf, on_path, stack, "{", "}")
 
 
 def to_python_str(value: Any, charge: Charge | None = None) -> str:
@@ -392,34 +402,24 @@ def _json_opener(indent: int | None) -> Opener:
         if id(value) in on_path:
             return "null"
         kind = type(value)
-        if kind is dict and _is_callable_dict(value):
-            return encode_basestring_ascii(f"fn<{value.get('name')}({value['argCount']})>")
-        if kind is dict and _is_closure_dict(value) and type(value["callable"]) is dict:
-            return encode_basestring_ascii(
-                f"fn<{value['callable'].get('name')}({value['callable'].get('argCount')})>"
-            )
+        if kind is dict and not value.keys().isdisjoint(_TAGS):
+            if _is_closure_dict(value) and type(value["callable"]) is dict:
+                value = value["callable"]
+            if _is_callable_dict(value):
+                return encode_basestring_ascii(f"fn<{value.get('name')}({value['argCount']})>")
         is_dict = kind is dict
         opening, closing = ("{", "}") if is_dict else ("[", "]")
         if not value:
             return opening + closing
-        if indent is None:
-            separator = _COMMA
-        else:
+        separator: str = _COMMA
+        if indent is not None:
             depth = len(on_path)
-            separator = _Text(",\n" + " " * (indent * (depth + 1)))
+            separator = ",\n" + " " * (indent * (depth + 1))
             opening += "\n" + " " * (indent * (depth + 1))
             closing = "\n" + " " * (indent * depth) + closing
-        _enter(value, on_path, stack, closing)
-        if not is_dict:
-            _push_items(value, stack, separator)
-            return opening
-        first = True
-        for key, item in reversed(value.items()):
-            if not first:
-                stack.append(separator)
-            stack.extend((item, _Text(_json_key(key) + ": ")))
-            first = False
-        return opening
+        if is_dict:
+            return _open_pairs(value, _json_key, _json_leaf, on_path, stack, opening, closing, separator)
+        return _open_items(value, _json_leaf, on_path, stack, opening, closing, separator)
 
     return open_container
 
