@@ -293,7 +293,7 @@ def print_hog_value(value: Any, charge: Charge | None = None) -> str:
     """A value in Hog notation, strings quoted: how `print()` shows values inside containers."""
     try:
         return _render(value, _hog_leaf, _hog_open, charge)
-    except (TypeError, ValueError) as exc:  # a malformed tagged dict (e.g. a date with dt='x')
+    except (TypeError, ValueError, OverflowError) as exc:  # a malformed tagged dict (a datetime with dt='x')
         raise HogVMException(f"Can not print value: {exc}") from None
 
 

@@ -206,9 +206,11 @@ def not_ilike_fn(args: list[Any], ctx: StlContext) -> bool:
 def match(args: list[Any], ctx: StlContext) -> bool:
     if args[0] is None or args[1] is None:
         return False
-    text = expect_str("match", args[0], "the input")
-    pattern = expect_str("match", args[1], "the pattern")
-    return regex_search(pattern, text)
+    # The same checks and wording as the =~ operator (operators.regex_match), which PostHog shares.
+    for value, what in ((args[0], "input"), (args[1], "pattern")):
+        if type(value) is not str:
+            raise HogVMException(f"Function match requires {what} to be a string, got {type_name(value)}")
+    return regex_search(args[1], args[0])
 
 
 @builtin("extractRegex", 2, 2)
