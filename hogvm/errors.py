@@ -53,7 +53,7 @@ class HogVMStepLimitExceededException(HogError):
     """`max_steps` instructions ran; deterministic, unlike the timeout."""
 
     def __init__(self, max_steps: int) -> None:
-        super().__init__(f"Step limit exceeded: the program ran {max_steps} instructions (max_steps={max_steps}).")
+        super().__init__(f"Step limit exceeded: the program ran more than {max_steps} instructions.")
         self.max_steps = max_steps
 
 

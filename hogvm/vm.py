@@ -234,7 +234,6 @@ class _Run:
         limit = meter.limit
         functions = self.functions
         max_depth = self.max_call_depth
-        max_steps = self.max_steps
         stl, bytecode_stl = _stl()
 
         get_property = operators.get_property
@@ -306,8 +305,13 @@ class _Run:
         ip = 0
         base = 0
 
-        slice_size = CHECK_INTERVAL if max_steps is None else min(CHECK_INTERVAL, max_steps)
-        countdown = slice_size
+        # Steps are counted per straight-line run of instructions, not per instruction: `executed`
+        # holds the finished runs, the current one started at index `seg`, so the exact count
+        # is always `executed + ip - seg`. Limits are checked where a program can go on for long:
+        # backward jumps, calls and throws (`budget` is the count that triggers the next check).
+        executed = 0
+        seg = 0
+        budget = self._next_budget(0)
         op = o_end
         arg: Any = None
 
@@ -322,18 +326,6 @@ class _Run:
             while True:
                 op, arg = code[ip]
                 ip += 1
-                countdown -= 1
-                if countdown < 0:
-                    # Every CHECK_INTERVAL instructions: step budget, clock, stack size.
-                    self.steps += slice_size
-                    if max_steps is not None and self.steps >= max_steps:
-                        raise HogVMStepLimitExceededException(max_steps)
-                    if time.monotonic() > self.deadline:
-                        raise self._timed_out()
-                    if len(stack) * VALUE_COST + meter.used > limit:
-                        meter.collect()
-                    slice_size = CHECK_INTERVAL if max_steps is None else min(CHECK_INTERVAL, max_steps - self.steps)
-                    countdown = slice_size - 1
 
                 if op == o_get_local:
                     push(stack[base + arg])
@@ -343,9 +335,15 @@ class _Run:
                     stack[base + arg] = pop()
                 elif op == o_jump_if_false:
                     if not pop():
-                        ip = arg
+                        executed += ip - seg
+                        if arg < ip and executed > budget:
+                            budget = self._check_limits(executed)
+                        ip = seg = arg
                 elif op == o_jump:
-                    ip = arg
+                    executed += ip - seg
+                    if arg < ip and executed > budget:
+                        budget = self._check_limits(executed)
+                    ip = seg = arg
                 elif op == o_plus:
                     a = pop()
                     b = stack[-1]
@@ -437,24 +435,30 @@ class _Run:
                             raise HogVMException(f"Too many arguments. Passed {arg}, expected {wanted}")
                         if len(frames) >= max_depth:
                             raise HogVMCallDepthExceededException(max_depth)
+                        executed += ip - seg
+                        if executed > budget:
+                            budget = self._check_limits(executed)
                         frames.append((chunk, ip, base, closure))
                         chunk = fn.code
                         code = chunk.code
                         version = chunk.version
                         chunk_globals = chunk.globals if chunk.globals is not None else self.globals
-                        ip = fn.entry
+                        ip = seg = fn.entry
                         base = len(stack) - wanted
                         closure = self.closure = callee
                     elif fn.kind == "bytecode_stl":
                         if len(frames) >= max_depth:
                             raise HogVMCallDepthExceededException(max_depth)
                         target = self._bytecode_stl_entry(fn.name, arg, bytecode_stl)
+                        executed += ip - seg
+                        if executed > budget:
+                            budget = self._check_limits(executed)
                         frames.append((chunk, ip, base, closure))
                         chunk = target
                         code = chunk.code
                         version = chunk.version
                         chunk_globals = chunk.globals
-                        ip = 0
+                        ip = seg = 0
                         base = len(stack) - arg
                         closure = self.closure = callee
                     else:
@@ -465,14 +469,16 @@ class _Run:
                             raise self._timed_out()
                 elif op == o_return:
                     result = pop()
+                    executed += ip - seg
                     if not frames:
-                        self._finish(slice_size - countdown)
+                        self._finish(executed)
                         return result
                     if open_upvalues:
                         close_upvalues(base)
                     del stack[base:]
                     push(result)
                     chunk, ip, base, closure = frames.pop()
+                    seg = ip
                     self.closure = closure
                     code = chunk.code
                     version = chunk.version
@@ -491,8 +497,11 @@ class _Run:
                             stack.extend([None] * (wanted - argc))
                         if len(frames) >= max_depth:
                             raise HogVMCallDepthExceededException(max_depth)
+                        executed += ip - seg
+                        if executed > budget:
+                            budget = self._check_limits(executed)
                         frames.append((chunk, ip, base, closure))
-                        ip = entry
+                        ip = seg = entry
                         base = len(stack) - wanted
                         closure = self.closure = Closure(Callable("local", name, wanted, 0, chunk.name, 0, chunk, entry), [])
                     elif name == "import":
@@ -504,12 +513,13 @@ class _Run:
                             raise HogVMException(f"Unknown chunk: {module}")
                         if len(frames) >= max_depth:
                             raise HogVMCallDepthExceededException(max_depth)
+                        executed += ip - seg
                         frames.append((chunk, ip, base, closure))
                         chunk = target
                         code = chunk.code
                         version = chunk.version
                         chunk_globals = chunk.globals
-                        ip = 0
+                        ip = seg = 0
                         base = len(stack)
                         closure = self.closure = Closure(Callable("local", module, 0, 0, module, 0, chunk, 0), [])
                     elif name in functions or name in stl:
@@ -522,12 +532,15 @@ class _Run:
                         if len(frames) >= max_depth:
                             raise HogVMCallDepthExceededException(max_depth)
                         target = self._bytecode_stl_entry(name, argc, bytecode_stl)
+                        executed += ip - seg
+                        if executed > budget:
+                            budget = self._check_limits(executed)
                         frames.append((chunk, ip, base, closure))
                         chunk = target
                         code = chunk.code
                         version = chunk.version
                         chunk_globals = chunk.globals
-                        ip = 0
+                        ip = seg = 0
                         base = len(stack) - argc
                         closure = self.closure = Closure(_native_callable(name, argc, "bytecode_stl", chunk.name), [])
                     else:
@@ -613,7 +626,10 @@ class _Run:
                     value = pop()
                     key = pop()
                     operators.set_property(pop(), key, value)
-                    meter.used += 2 * VALUE_COST  # at most one new entry
+                    # At most one new entry; strings are charged as PostHog's cost model counts them.
+                    meter.used += 2 * VALUE_COST + (len(key) if type(key) is t_str else 0) + (
+                        len(value) if type(value) is t_str else 0
+                    )
                     if meter.used > limit:
                         meter.collect()
                 elif op == o_get_property_nullish:
@@ -621,7 +637,10 @@ class _Run:
                     stack[-1] = get_property(stack[-1], key, True)
                 elif op == o_jump_if_stack_not_null:
                     if stack and stack[-1] is not None:
-                        ip = arg
+                        executed += ip - seg
+                        if arg < ip and executed > budget:
+                            budget = self._check_limits(executed)
+                        ip = seg = arg
                 elif op == o_set_upvalue:
                     upvalue = closure.upvalues[arg]
                     if upvalue.closed:
@@ -644,7 +663,8 @@ class _Run:
                     stack[location] = pop()
                 elif op == o_callable:
                     push(arg[0])
-                    ip = arg[1]
+                    executed += ip - seg
+                    ip = seg = arg[1]
                 elif op == o_closure:
                     fn = pop()
                     if type(fn) is not Callable:
@@ -697,6 +717,9 @@ class _Run:
                     if not throw_stack:
                         raise UncaughtHogVMException(error.get("type"), error.get("message"), error.get("payload"))
                     depth, height, catch_ip = throw_stack.pop()
+                    executed += ip - seg
+                    if executed > budget:
+                        budget = self._check_limits(executed)
                     if height > len(stack):
                         raise HogVMException("Stack underflow")
                     if open_upvalues:
@@ -710,20 +733,21 @@ class _Run:
                         version = chunk.version
                         chunk_globals = chunk.globals if chunk.globals is not None else self.globals
                     push(error)
-                    ip = catch_ip
+                    ip = seg = catch_ip
                 elif op == o_end:
                     # Ran off the end of a chunk: return null (PostHog does not count this as an op).
-                    countdown += 1
+                    executed += ip - 1 - seg
                     if not frames:
                         if len(stack) > 1:
                             raise HogVMException("Invalid bytecode. More than one value left on stack")
-                        self._finish(slice_size - countdown)
+                        self._finish(executed)
                         return pop() if stack else None
                     if open_upvalues:
                         close_upvalues(base)
                     del stack[base:]
                     push(None)
                     chunk, ip, base, closure = frames.pop()
+                    seg = ip
                     self.closure = closure
                     code = chunk.code
                     version = chunk.version
@@ -731,30 +755,51 @@ class _Run:
                 elif op == o_declare_fn:
                     fn_name, arg_count, entry, after = arg
                     self._declared[fn_name] = (entry, arg_count)
-                    ip = after
+                    executed += ip - seg
+                    ip = seg = after
                 else:
                     # IN_COHORT / NOT_IN_COHORT: valid opcodes that no VM executes.
                     raise HogVMException(
                         f'Unexpected node while running bytecode in chunk "{chunk.name}": {op}'
                     )
         except HogError:
-            self._finish(slice_size - countdown)
+            self.steps = executed + ip - seg
             raise
         except IndexError as error:
-            self._finish(slice_size - countdown)
+            self.steps = executed + ip - seg
             raise self._crash(op, arg, chunk, ip - 1, error) from None
         except RecursionError:
-            self._finish(slice_size - countdown)
+            self.steps = executed + ip - seg
             raise HogVMException("Value nested too deeply to process (recursion limit reached)") from None
         except MemoryError:
-            self._finish(slice_size - countdown)
+            self.steps = executed + ip - seg
             raise HogVMMemoryExceededException(meter.limit, meter.used) from None
         except Exception as error:  # a Python error is never what a Hog program sees
-            self._finish(slice_size - countdown)
+            self.steps = executed + ip - seg
             raise HogVMException(str(error) or type(error).__name__) from None
 
-    def _finish(self, executed_in_slice: int) -> None:
-        self.steps += executed_in_slice
+    def _next_budget(self, executed: int) -> int:
+        """The step count at which `_check_limits` must run next."""
+        checkpoint = executed + CHECK_INTERVAL
+        return checkpoint if self.max_steps is None else min(checkpoint, self.max_steps)
+
+    def _check_limits(self, executed: int) -> int:
+        """Step limit, clock and stack size; returns the next budget."""
+        self.steps = executed
+        if self.max_steps is not None and executed > self.max_steps:
+            raise HogVMStepLimitExceededException(self.max_steps)
+        if time.monotonic() > self.deadline:
+            raise self._timed_out()
+        meter = self.meter
+        if len(self.stack) * VALUE_COST + meter.used > meter.limit:
+            meter.collect()
+        return self._next_budget(executed)
+
+    def _finish(self, executed: int) -> None:
+        """The program is done: a run over the step budget still fails (checks are per loop)."""
+        self.steps = executed
+        if self.max_steps is not None and executed > self.max_steps:
+            raise HogVMStepLimitExceededException(self.max_steps)
 
     def _crash(self, op: int, arg: Any, chunk: Chunk, index: int, error: IndexError) -> HogVMException:
         """Explain an IndexError from the dispatch loop (bad slot, empty stack) in Hog terms."""

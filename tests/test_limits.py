@@ -86,10 +86,10 @@ MEMORY_BOMBS = {
 
 @pytest.mark.parametrize("name", list(MEMORY_BOMBS))
 def test_memory_bombs_fail_fast(name: str) -> None:
-    error, elapsed = timed(MEMORY_BOMBS[name], memory_limit=8 * 1024 * 1024, timeout=30)
+    error, elapsed = timed(MEMORY_BOMBS[name], memory_limit=2 * 1024 * 1024, timeout=30)
     assert type(error) is HogVMMemoryExceededException, error
-    assert error.memory_limit == 8 * 1024 * 1024
-    assert str(error).startswith("Memory limit of 8388608 bytes exceeded. Attempted to use ")
+    assert error.memory_limit == 2 * 1024 * 1024
+    assert str(error).startswith("Memory limit of 2097152 bytes exceeded. Attempted to use ")
     assert elapsed < 5
 
 
