@@ -41,7 +41,8 @@ _STRING_ESCAPES = str.maketrans({
 })
 _IDENTIFIER_ESCAPES = str.maketrans({
     "\b": "\\b", "\f": "\\f", "\r": "\\r", "\n": "\\n", "\t": "\\t",
-    "\0": "\\0", "\a": "\\a", "\v": "\\v", "\\": "\\\\", "`": "\\`",
+    "\0": "\\0", "\a": "\\a", "\v": "\\v", "\\": "\\\\",
+    "`": "``",  # Hog's parsers accept only a doubled backquote inside a quoted identifier
 })
 _PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 

@@ -91,7 +91,7 @@ def test_string_output_prints_top_level_strings_raw() -> None:
 def test_escape_identifier() -> None:
     assert escape_identifier("$ai_model") == "$ai_model"
     assert escape_identifier("a b") == "`a b`"
-    assert escape_identifier("x`y\n") == "`x\\`y\\n`"
+    assert escape_identifier("x`y\n") == "`x``y\\n`"  # a doubled backquote, as PostHog's newest escaper
     assert escape_identifier(3) == "3"
     assert escape_string("") == "''"
 
