@@ -83,6 +83,8 @@ def compile_program(program: ast.Program) -> list[Any]:
         _Compiler().emit(program, code)
     except RecursionError:
         raise HogCompileError("Nesting too deep: the program is nested beyond what can be compiled") from None
+    except (AttributeError, TypeError, ValueError) as err:  # only a hand-built AST can get here
+        raise HogCompileError(f"Malformed syntax tree: {err}") from err
     # Opcodes are emitted as `Op` members for readability; hand out plain ints, as JSON would.
     return [BYTECODE_MAGIC, BYTECODE_VERSION, *(int(x) if type(x) is Op else x for x in code)]
 
@@ -323,26 +325,27 @@ class _Compiler:
         out += (Op.CALL_LOCAL, argc)
 
     def if_call(self, args: list[ast.Expr], out: list[Any]) -> None:
-        """`if(c, a, b)` as jumps; with 2 (or over 3) arguments there is no else branch."""
+        """`if(c, a, b)` as jumps; `if(c, a)` is `if(c, a, null)`.
+
+        (PostHog emits no else branch for `if(c, a)` nor for an even-length `multiIf`, so a false
+        condition leaves no value and corrupts the stack; we push the null that was meant.)"""
+        if len(args) > 3:
+            raise HogCompileError(f"if() takes 2 or 3 arguments, got {len(args)}")
         self.emit(args[0], out)
         then = self.emit_new(args[1])
-        otherwise = self.emit_new(args[2]) if len(args) == 3 else []
-        out += (Op.JUMP_IF_FALSE, len(then) + (2 if otherwise else 0), *then)
-        if otherwise:
-            out += (Op.JUMP, len(otherwise), *otherwise)
+        otherwise = self.emit_new(args[2]) if len(args) == 3 else [Op.NULL]
+        out += (Op.JUMP_IF_FALSE, len(then) + 2, *then, Op.JUMP, len(otherwise), *otherwise)
 
     def multi_if(self, args: list[ast.Expr], out: list[Any]) -> None:
         """`multiIf(c1, a1, c2, a2, ..., else)` as nested ifs, built (and compiled) from the end."""
         if len(args) <= 3:
             self.if_call(args, out)
             return
-        rest = self.emit_new(args[-1]) if len(args) % 2 else []
+        rest = self.emit_new(args[-1]) if len(args) % 2 else [Op.NULL]
         for i in range(len(args) - 2 - len(args) % 2, -1, -2):
             code = self.emit_new(args[i])
             then = self.emit_new(args[i + 1])
-            code += (Op.JUMP_IF_FALSE, len(then) + (2 if rest else 0), *then)
-            if rest:
-                code += (Op.JUMP, len(rest), *rest)
+            code += (Op.JUMP_IF_FALSE, len(then) + 2, *then, Op.JUMP, len(rest), *rest)
             rest = code
         out += rest
 
@@ -634,8 +637,9 @@ class _Compiler:
 
 
 def _positioned(err: HogCompileError, node: ast.Node) -> HogCompileError:
-    if err.line is None and node.line:
-        err.line, err.column = node.line, node.column
+    line = getattr(node, "line", None)  # a foreign object in the tree has no position
+    if err.line is None and line:
+        err.line, err.column = line, node.column
     return err
 
 

@@ -51,6 +51,7 @@ REJECTIONS = [
         "write `case when <expr> = ... then ... end` instead",
         1, 8, id="case-with-expression",
     ),
+    pytest.param("return if(1, 2, 3, 4)", "if() takes 2 or 3 arguments, got 4", 1, 8, id="if-with-four-arguments"),
     pytest.param(
         "return x::Int",
         "Type casts (`x::type`, `cast(x as type)`) have no HogVM bytecode; "

@@ -180,8 +180,10 @@ def test_if_call_and_ternary(front_end: str) -> None:
     expected = code("TRUE", "JUMP_IF_FALSE", 4, "INTEGER", 1, "JUMP", 2, "INTEGER", 2, "RETURN")
     assert compiled("return if(true, 1, 2)", front_end) == expected
     assert compiled("return true ? 1 : 2", front_end) == expected
-    # Two arguments: no else branch at all (as PostHog).
-    assert compiled("return if(true, 1)", front_end) == code("TRUE", "JUMP_IF_FALSE", 2, "INTEGER", 1, "RETURN")
+    # Two arguments: else null. (PostHog emits no else branch, leaving no value when false.)
+    assert compiled("return if(true, 1)", front_end) == code(
+        "TRUE", "JUMP_IF_FALSE", 4, "INTEGER", 1, "JUMP", 1, "NULL", "RETURN"
+    )
 
 
 def test_multi_if_nests_from_the_end(front_end: str) -> None:
@@ -190,10 +192,19 @@ def test_multi_if_nests_from_the_end(front_end: str) -> None:
         "FALSE", "JUMP_IF_FALSE", 4, "INTEGER", 2, "JUMP", 2, "INTEGER", 3,
         "RETURN",
     )
-    # An even count has no default: the last branch has no else.
+    # An even count has no default: null (PostHog emits no else branch, leaving no value).
     assert compiled("return multiIf(true, 1, false, 2)", front_end) == code(
-        "TRUE", "JUMP_IF_FALSE", 4, "INTEGER", 1, "JUMP", 5, "FALSE", "JUMP_IF_FALSE", 2, "INTEGER", 2, "RETURN"
+        "TRUE", "JUMP_IF_FALSE", 4, "INTEGER", 1, "JUMP", 8,
+        "FALSE", "JUMP_IF_FALSE", 4, "INTEGER", 2, "JUMP", 1, "NULL",
+        "RETURN",
     )
+
+
+@pytest.mark.parametrize("source", ["return [if(false, 1), multiIf(false, 1, null, 2)]", "return [if(true, 1)]"])
+def test_missing_else_is_null_on_both_vms(source: str, node_vm: Any) -> None:
+    bytecode = compile_hog(source)
+    assert execute_bytecode(bytecode).result == node_vm.run(bytecode)["result"]
+    assert execute_bytecode(bytecode).result in ([None, None], [1])
 
 
 def test_multi_if_compile_order_decides_upvalue_numbers(front_end: str) -> None:
