@@ -155,6 +155,8 @@ def tokenize(source: str) -> list[Token]:
         line, column = _Positions(source)(bad.start())
         raise HogSyntaxError(f"Unexpected {_describe_char(bad.group())}", line=line, column=column,
                              source=source)
+    if source.startswith("\ufeff"):  # a byte-order mark is not part of the text (nor of columns)
+        source = source[1:]
     lexer = _Lexer(source)
     tokens = lexer.run()
     return _classify(_merge_operators(tokens))

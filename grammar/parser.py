@@ -221,6 +221,7 @@ def _tokens_of(source: str) -> list[Token]:
 
 
 def _run_parser(source: str, tokens: list[Token]) -> ast.Program:
+    _parse_state.paren_starts = {}
     try:
         return _parse_tables().parse(tokens)
     except HogSyntaxError as error:
@@ -425,6 +426,21 @@ def _expressions(items: list | None) -> list:
     return [] if items is None else items
 
 
+# Per-parse state of the (shared) callbacks: where parenthesised expressions start. A node keeps
+# the position of its own first character, but a node built on it (`(a + b) * c`, `(a).b`)
+# starts at the parenthesis, as in PostHog.
+_parse_state = threading.local()
+
+
+def _start(node: ast.Node) -> tuple[int, int]:
+    starts = _parse_state.paren_starts
+    if starts:
+        start = starts.get(id(node))
+        if start is not None:
+            return start
+    return node.line, node.column
+
+
 class _IsNull:
     """`is [not] null` in an operator run."""
 
@@ -522,29 +538,31 @@ class _Climber:
                     break
                 self.i += 1
                 null = ast.Constant(value=None, line=item.null.line, column=item.null.column)
+                line, column = _start(left)
                 left = ast.CompareOperation(left=left, op="!=" if item.negated else "==", right=null,
-                                            is_null_comparison_style=True, line=left.line,
-                                            column=left.column)
+                                            is_null_comparison_style=True, line=line, column=column)
             elif kind is _Between:
                 if min_precedence > _BETWEEN:
                     break
                 self.i += 1
                 high = self.expression(_BETWEEN + 1)
+                line, column = _start(left)
                 left = ast.BetweenExpr(expr=left, low=item.low, high=high,
-                                       negated=item.keyword.type == "NOT_BETWEEN", line=left.line,
-                                       column=left.column)
+                                       negated=item.keyword.type == "NOT_BETWEEN", line=line,
+                                       column=column)
             else:  # _Ternary: right-associative, its branches are already whole expressions
                 if min_precedence > _TERNARY:
                     break
                 self.i += 1
-                left = ast.Call(name="if", args=[left, item.then, item.else_], line=left.line,
-                                column=left.column)
+                line, column = _start(left)
+                left = ast.Call(name="if", args=[left, item.then, item.else_], line=line,
+                                column=column)
         return left
 
 
 def _binary(op: Token, left: ast.Expr, right: ast.Expr) -> ast.Expr:
     kind = op.type
-    line, column = left.line, left.column
+    line, column = _start(left)
     if kind in _COMPARE_OPS:
         return ast.CompareOperation(left=left, op=_COMPARE_OPS[kind], right=right, line=line,
                                     column=column)
@@ -555,10 +573,11 @@ def _binary(op: Token, left: ast.Expr, right: ast.Expr) -> ast.Expr:
         return cls(exprs=exprs, line=line, column=column)
     if kind == "NULLISH":
         return ast.Call(name="ifNull", args=[left, right], line=line, column=column)
-    if kind == "CONCAT":
-        if type(left) is ast.Call and left.name == "concat" and left.params is None:
-            return ast.Call(name="concat", args=[*left.args, right], line=line, column=column)
-        return ast.Call(name="concat", args=[left, right], line=line, column=column)
+    if kind == "CONCAT":  # `a || b || c` is one concat(a, b, c), also across parentheses
+        args = left.args if type(left) is ast.Call and left.name == "concat" and left.params is None else [left]
+        if type(right) is ast.Call and right.name == "concat" and right.params is None:
+            return ast.Call(name="concat", args=[*args, *right.args], line=line, column=column)
+        return ast.Call(name="concat", args=[*args, right], line=line, column=column)
     return ast.ArithmeticOperation(left=left, op=str(op), right=right, line=line, column=column)
 
 
@@ -581,11 +600,13 @@ class _Builder:
 
     def var_assignment(self, c: list) -> ast.VariableAssignment:
         left = c[0]
-        return ast.VariableAssignment(left=left, right=c[2], line=left.line, column=left.column)
+        line, column = _start(left)
+        return ast.VariableAssignment(left=left, right=c[2], line=line, column=column)
 
     def expr_stmt(self, c: list) -> ast.ExprStatement:
         expr = c[0]
-        return ast.ExprStatement(expr=expr, line=expr.line, column=expr.column)
+        line, column = _start(expr)
+        return ast.ExprStatement(expr=expr, line=line, column=column)
 
     def empty_stmt(self, c: list) -> ast.ExprStatement:
         # PostHog keeps a lone `;` only where a statement is required (`while (x) ;`), as an
@@ -702,35 +723,38 @@ class _Builder:
 
     def expr_call(self, c: list) -> ast.ExprCall:
         callee = c[0]
-        return ast.ExprCall(expr=callee, args=_expressions(c[2]), line=callee.line,
-                            column=callee.column)
+        line, column = _start(callee)
+        return ast.ExprCall(expr=callee, args=_expressions(c[2]), line=line, column=column)
 
     def index(self, c: list) -> ast.ArrayAccess:
         obj = c[0]
         nullish = c[1].type == "NULL_PROPERTY"
+        line, column = _start(obj)
         return ast.ArrayAccess(array=obj, property=c[3] if nullish else c[2], nullish=nullish,
-                               line=obj.line, column=obj.column)
+                               line=line, column=column)
 
     def slice(self, c: list) -> ast.ArraySlice:
         obj = c[0]
-        return ast.ArraySlice(array=obj, start_expr=c[2], end_expr=c[4], line=obj.line,
-                              column=obj.column)
+        line, column = _start(obj)
+        return ast.ArraySlice(array=obj, start_expr=c[2], end_expr=c[4], line=line, column=column)
 
     def tuple_access(self, c: list) -> ast.TupleAccess:
         obj, op, index = c
+        line, column = _start(obj)
         return ast.TupleAccess(tuple=obj, index=int(index), nullish=op.type == "NULL_PROPERTY",
-                               line=obj.line, column=obj.column)
+                               line=line, column=column)
 
     def member(self, c: list) -> ast.ArrayAccess:
         obj, op, name = c
         prop = ast.Constant(value=_name(name), line=name.line, column=name.column)
+        line, column = _start(obj)
         return ast.ArrayAccess(array=obj, property=prop, nullish=op.type == "NULL_PROPERTY",
-                               line=obj.line, column=obj.column)
+                               line=line, column=column)
 
     def type_cast(self, c: list) -> ast.TypeCast:
         expr = c[0]
-        return ast.TypeCast(expr=expr, type_name=_name(c[2]).lower(), line=expr.line,
-                            column=expr.column)
+        line, column = _start(expr)
+        return ast.TypeCast(expr=expr, type_name=_name(c[2]).lower(), line=line, column=column)
 
     # ---------------------------------------------------------------- primaries
 
@@ -764,7 +788,9 @@ class _Builder:
         return ast.Constant(value=None, line=token.line, column=token.column)
 
     def parens(self, c: list) -> ast.Expr:
-        return c[1]
+        lpar, inner = c[0], c[1]
+        _parse_state.paren_starts[id(inner)] = (lpar.line, lpar.column)
+        return inner
 
     def dict(self, c: list) -> ast.Dict:
         start = c[0]
@@ -886,7 +912,8 @@ class _Builder:
                 parts.append(part)
         if not parts:
             return ast.Constant(value="", line=start.line, column=start.column)
-        if len(parts) == 1:
+        if len(parts) == 1:  # the piece itself, not a string: `f'{x}'` is `x`
+            _parse_state.paren_starts[id(parts[0])] = (start.line, start.column)
             return parts[0]
         return ast.Call(name="concat", args=parts, line=start.line, column=start.column)
 
