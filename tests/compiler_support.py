@@ -26,11 +26,27 @@ def compile_source(source: str, front_end: str = "posthog") -> list[Any]:
     return compile_program(parse(source, front_end))
 
 
-def code(*items: Any) -> list[Any]:
+class Bytecode(list):
+    """A bytecode list whose equality also compares item types, so that `1` never equals `1.0` or
+    `True` (INTEGER vs FLOAT operands, capture flags). Being a list subclass, its `__eq__` is used
+    even when it is the right-hand operand of `==`."""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, list) or len(self) != len(other):
+            return False
+        return all(type(a) is type(b) and a == b for a, b in zip(self, other, strict=True))
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def code(*items: Any) -> Bytecode:
     """Bytecode written with opcode names: code('INTEGER', 1, 'RETURN') -> ['_H', 1, 33, 1, 38].
 
     Strings that name an opcode are opcodes; write string operands as `s('text')`."""
-    out: list[Any] = ["_H", 1]
+    out = Bytecode(["_H", 1])
     for item in items:
         if isinstance(item, str):
             out.append(int(Op[item]))

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.compiler_support import FRONT_ENDS, compile_source
+from tests.compiler_support import FRONT_ENDS, Bytecode, compile_source
 
 GOLDEN = Path(__file__).parent / "golden"
 PROGRAMS = sorted(path.stem for path in GOLDEN.glob("*.hog"))
@@ -52,7 +52,7 @@ def test_every_construct_has_a_golden_program() -> None:
 @pytest.mark.parametrize("front_end", FRONT_ENDS)
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_golden_bytecode(name: str, front_end: str) -> None:
-    assert compile_source(_source(name), front_end) == _bytecode(name)
+    assert compile_source(_source(name), front_end) == Bytecode(_bytecode(name))
 
 
 @pytest.mark.oracle
