@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -102,25 +103,36 @@ def _source_sql(conn: duckdb.DuckDBPyConnection, dump: DumpFile) -> str:
     return f"SELECT {selected} FROM {reader}"
 
 
-# Per-row checks, first failure wins. Each column arrives as JSON: `json_type` tells a string from
-# a number or an object, and `->>'$'` unwraps a JSON string to its text.
+# Each column arrives as minified JSON text (DuckDB re-serialises what it reads; JSON null becomes
+# SQL NULL), so its first character tells its kind without parsing it again: `"` a string, `{` an
+# object. That matters for `properties`, which is large. `json_type` runs only to word an error.
+_KINDS_SQL = """
+    *,
+    left(uuid::VARCHAR, 1) AS k_uuid,
+    left(event::VARCHAR, 1) AS k_event,
+    left(timestamp::VARCHAR, 1) AS k_timestamp,
+    left(properties::VARCHAR, 1) AS k_properties,
+    left(distinct_id::VARCHAR, 1) AS k_distinct_id,
+    TRY_CAST(CASE WHEN left(timestamp::VARCHAR, 1) = '"' THEN timestamp->>'$' END AS TIMESTAMPTZ) AS ts_value
+"""
+
+# Per-row checks, first failure wins.
 _PROBLEM_SQL = """
 CASE
-    WHEN uuid IS NULL OR json_type(uuid) = 'NULL' THEN 'missing "uuid"'
-    WHEN json_type(uuid) <> 'VARCHAR' THEN '"uuid" must be a string, got ' || json_type(uuid)
-    WHEN uuid->>'$' = '' THEN '"uuid" is empty'
-    WHEN event IS NULL OR json_type(event) = 'NULL' THEN 'missing "event"'
-    WHEN json_type(event) <> 'VARCHAR' THEN '"event" must be a string, got ' || json_type(event)
-    WHEN event->>'$' = '' THEN '"event" is empty'
-    WHEN timestamp IS NULL OR json_type(timestamp) = 'NULL' THEN 'missing "timestamp"'
-    WHEN json_type(timestamp) <> 'VARCHAR' THEN '"timestamp" must be an ISO 8601 string, got ' || json_type(timestamp)
-    WHEN TRY_CAST(timestamp->>'$' AS TIMESTAMPTZ) IS NULL
-        THEN '"timestamp" is not an ISO 8601 date-time: ' || left(timestamp->>'$', 60)
-    WHEN distinct_id IS NOT NULL AND json_type(distinct_id) NOT IN ('NULL', 'VARCHAR', 'BIGINT', 'UBIGINT')
+    WHEN k_uuid IS NULL THEN 'missing "uuid"'
+    WHEN k_uuid <> '"' THEN '"uuid" must be a string, got ' || json_type(uuid)
+    WHEN uuid::VARCHAR = '""' THEN '"uuid" is empty'
+    WHEN k_event IS NULL THEN 'missing "event"'
+    WHEN k_event <> '"' THEN '"event" must be a string, got ' || json_type(event)
+    WHEN event::VARCHAR = '""' THEN '"event" is empty'
+    WHEN k_timestamp IS NULL THEN 'missing "timestamp"'
+    WHEN k_timestamp <> '"' THEN '"timestamp" must be an ISO 8601 string, got ' || json_type(timestamp)
+    WHEN ts_value IS NULL THEN '"timestamp" is not an ISO 8601 date-time: ' || left(timestamp->>'$', 60)
+    WHEN k_distinct_id IS NOT NULL AND k_distinct_id NOT IN ('"', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
         THEN '"distinct_id" must be a string, got ' || json_type(distinct_id)
-    WHEN properties IS NULL OR json_type(properties) = 'NULL' THEN 'missing "properties"'
-    WHEN json_type(properties) = 'OBJECT' THEN NULL
-    WHEN json_type(properties) <> 'VARCHAR'
+    WHEN k_properties IS NULL THEN 'missing "properties"'
+    WHEN k_properties = '{' THEN NULL
+    WHEN k_properties <> '"'
         THEN '"properties" must be an object or a JSON string of one, got ' || json_type(properties)
     WHEN NOT json_valid(properties->>'$') THEN '"properties" is a string but not valid JSON'
     WHEN json_type((properties->>'$')::JSON) <> 'OBJECT'
@@ -129,50 +141,79 @@ END
 """
 
 # Conversions, valid only for rows whose problem is NULL.
-_TEXT = "CASE WHEN json_type({c}) = 'NULL' THEN NULL WHEN json_type({c}) = 'VARCHAR' THEN {c}->>'$' ELSE {c}::VARCHAR END"
+_TEXT = "CASE WHEN k_{c} = '\"' THEN {c}->>'$' ELSE {c}::VARCHAR END"
 _NORMALISED_SQL = f"""
     uuid->>'$' AS uuid,
     event->>'$' AS event,
     {_TEXT.format(c="distinct_id")} AS distinct_id,
-    TRY_CAST(timestamp->>'$' AS TIMESTAMPTZ) AS timestamp,
-    CASE WHEN json_type(properties) = 'OBJECT' THEN properties
-         ELSE TRY_CAST(properties->>'$' AS JSON) END AS properties,
-    {_TEXT.format(c="person_id")} AS person_id,
-    {_TEXT.format(c="elements_chain")} AS elements_chain
+    ts_value AS timestamp,
+    CASE WHEN k_properties = '{{' THEN properties ELSE TRY_CAST(properties->>'$' AS JSON) END AS properties,
+    CASE WHEN left(person_id::VARCHAR, 1) = '"' THEN person_id->>'$' ELSE person_id::VARCHAR END AS person_id,
+    CASE WHEN left(elements_chain::VARCHAR, 1) = '"' THEN elements_chain->>'$' ELSE elements_chain::VARCHAR END
+        AS elements_chain
 """
 
 
-def stage(conn: duckdb.DuckDBPyConnection, dump: DumpFile, table: str) -> int:
-    """Read `dump` into the temporary table `table` (normalised columns, `_row`, `_problem`).
+@dataclass(frozen=True, slots=True)
+class FileCheck:
+    rows: int
+    distinct_uuids: int
+    newest: datetime | None
 
-    Returns the number of rows read. Raises LoadError naming the file and the position of the
-    first unreadable row.
+
+def check(conn: duckdb.DuckDBPyConnection, dump: DumpFile) -> FileCheck:
+    """First pass over `dump`: count it and find its first invalid row, storing nothing.
+
+    Raises LoadError naming the file, the line (or row) and the problem. Streaming: memory does
+    not grow with the file, apart from the set of distinct uuids.
     """
-    source = _source_sql(conn, dump)
     sql = f"""
-        CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT row_number() OVER () AS _row, ({_PROBLEM_SQL}) AS _problem, {_NORMALISED_SQL}
-        FROM ({source})
+        SELECT count(*), count(DISTINCT uuid), max(timestamp),
+               arg_min(_row, _row) FILTER (WHERE _problem IS NOT NULL),
+               arg_min(_problem, _row) FILTER (WHERE _problem IS NOT NULL),
+               count(*) FILTER (WHERE _problem IS NOT NULL)
+        FROM (
+            SELECT row_number() OVER () AS _row, ({_PROBLEM_SQL}) AS _problem, uuid, ts_value AS timestamp
+            FROM (SELECT {_KINDS_SQL} FROM ({_source_sql(conn, dump)}))
+        )
+    """
+    try:
+        row = conn.execute(sql, [str(dump.path)]).fetchone()
+    except duckdb.Error as exc:
+        raise LoadError(_explain_reader_error(dump, exc)) from None
+    assert row is not None  # an aggregate always yields a row
+    rows, distinct, newest, bad_row, problem, bad_count = row
+    if bad_row is not None:
+        more = f" ({bad_count - 1} more invalid rows)" if bad_count > 1 else ""
+        # JSON arrays have no one-row-per-line layout; the row index is the position in the array.
+        raise LoadError(f"{dump.path}: {dump.unit} {bad_row}: {problem}{more}")
+    return FileCheck(int(rows), int(distinct), newest)
+
+
+def insert(conn: duckdb.DuckDBPyConnection, dump: DumpFile, table: str, *, shift: timedelta,
+           keep_first_of_repeats: bool) -> None:
+    """Second pass: append the (checked) rows of `dump` to `table`, skipping uuids already there.
+
+    `shift` is added to every timestamp.
+    """
+    shift_us = (shift.days * 86_400 + shift.seconds) * 1_000_000 + shift.microseconds
+    keep_first = (
+        "QUALIFY row_number() OVER (PARTITION BY uuid ORDER BY _row) = 1" if keep_first_of_repeats else ""
+    )
+    sql = f"""
+        INSERT INTO {table}
+        SELECT uuid, event, distinct_id, timestamp + to_microseconds({int(shift_us)}), properties, person_id, elements_chain
+        FROM (
+            SELECT row_number() OVER () AS _row, {_NORMALISED_SQL}
+            FROM (SELECT {_KINDS_SQL} FROM ({_source_sql(conn, dump)}))
+        ) AS s
+        WHERE NOT EXISTS (SELECT 1 FROM {table} AS e WHERE e.uuid = s.uuid)
+        {keep_first}
     """
     try:
         conn.execute(sql, [str(dump.path)])
     except duckdb.Error as exc:
-        raise LoadError(_explain_reader_error(dump, exc)) from None
-    count = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
-    return int(count[0]) if count else 0
-
-
-def first_problem(conn: duckdb.DuckDBPyConnection, dump: DumpFile, table: str) -> str | None:
-    """A message for the first invalid row in the staged `table`, or None if every row is valid."""
-    row = conn.execute(
-        f"SELECT _row, _problem, count(*) OVER () FROM {table} WHERE _problem IS NOT NULL ORDER BY _row LIMIT 1"
-    ).fetchone()
-    if row is None:
-        return None
-    position, problem, total = row
-    more = f" ({total - 1} more invalid rows)" if total > 1 else ""
-    # JSON arrays have no one-row-per-line layout; the row index is the position in the array.
-    return f"{dump.path}: {dump.unit} {position}: {problem}{more}"
+        raise LoadError(f"{dump.path}: could not store the events: {str(exc).splitlines()[0]}") from None
 
 
 _LINE_RE = re.compile(r"\bline (\d+)")

@@ -2,7 +2,8 @@
 
 PostHog's query: events named `$ai_generation` with `timestamp > now() - 7 days`, newest first,
 `LIMIT sample_count`. There is no upper bound on `timestamp`, so future-dated events count too.
-Ties on `timestamp` are broken by `uuid` here so that a sample is reproducible.
+The sample is listed with ties on `timestamp` ordered by `uuid`; which of several events tied at
+the cut-off makes the sample is unspecified, as in PostHog.
 """
 
 from __future__ import annotations
@@ -17,20 +18,24 @@ from sampler.store import EVENTS_TABLE, EventStore
 SAMPLED_EVENT_TYPES = ("$ai_generation",)
 LOOKBACK = timedelta(days=7)
 
-# Two steps: the top-N search reads only `event` and `timestamp`; the wide `properties` column is
-# fetched for the chosen rows alone (about 3x faster on a million events than one ORDER BY).
-_SAMPLE_SQL = f"""
-WITH chosen AS (
-    SELECT rowid AS row_id, timestamp AS ts, uuid AS id
-    FROM {EVENTS_TABLE}
-    WHERE event = ANY(?::VARCHAR[]) AND timestamp > ?::TIMESTAMPTZ
-    ORDER BY timestamp DESC, uuid
-    LIMIT ?
-)
-SELECT uuid, event, distinct_id, timestamp, properties::VARCHAR
-FROM {EVENTS_TABLE} JOIN chosen ON {EVENTS_TABLE}.rowid = chosen.row_id
-ORDER BY chosen.ts DESC, chosen.id
-"""
+# Two steps: the top-N search reads only `event` and `timestamp` (ordering by `timestamp` alone
+# lets DuckDB skip row groups older than the current top N); the wide `properties` column is then
+# fetched for the chosen rows only. Event types are bound one placeholder each: an array
+# parameter would turn the filter into a join.
+def _sample_sql(type_count: int) -> str:
+    placeholders = ", ".join("?" * type_count)
+    return f"""
+    WITH chosen AS (
+        SELECT rowid AS row_id, timestamp AS ts
+        FROM {EVENTS_TABLE}
+        WHERE event IN ({placeholders}) AND timestamp > ?::TIMESTAMPTZ
+        ORDER BY timestamp DESC
+        LIMIT ?
+    )
+    SELECT uuid, event, distinct_id, timestamp, properties::VARCHAR
+    FROM {EVENTS_TABLE} JOIN chosen ON {EVENTS_TABLE}.rowid = chosen.row_id
+    ORDER BY chosen.ts DESC, uuid
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +69,8 @@ def sample_events(store: EventStore, sample_count: int, *, now: datetime | None 
     """The newest `sample_count` `$ai_generation` events of the last 7 days before `now`."""
     since = as_utc(now or utc_now()) - LOOKBACK
     with store.cursor() as cur:
-        rows = cur.execute(_SAMPLE_SQL, [list(SAMPLED_EVENT_TYPES), since, sample_count]).fetchall()
+        sql = _sample_sql(len(SAMPLED_EVENT_TYPES))
+        rows = cur.execute(sql, [*SAMPLED_EVENT_TYPES, since, sample_count]).fetchall()
     return [
         SampledEvent(uuid, event, distinct_id, timestamp, json.loads(properties))
         for uuid, event, distinct_id, timestamp, properties in rows

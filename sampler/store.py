@@ -16,13 +16,13 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
 from sampler import loaders
-from sampler.errors import LoadError, StoreError
+from sampler.errors import StoreError
 
 EVENTS_TABLE = "events"
 
@@ -196,42 +196,25 @@ class EventStore:
         rebase_newest_to: datetime | None,
         progress: ProgressCallback | None,
     ) -> LoadReport:
-        staged: list[tuple[loaders.DumpFile, str, int]] = []
-        for index, dump in enumerate(dumps):
-            table = f"_hog_stage_{index}"
-            with _progress_while(cur, dump, progress):
-                rows = loaders.stage(cur, dump, table)
-            problem = loaders.first_problem(cur, dump, table)
-            if problem is not None:
-                raise LoadError(problem)
-            staged.append((dump, table, rows))
+        # Check every file before storing any, so that a bad row anywhere stores nothing.
+        checks = []
+        for dump in dumps:
+            with _progress_while(cur, dump, progress, "checking"):
+                checks.append(loaders.check(cur, dump))
 
-        shift = "INTERVAL 0 SECOND"
-        params: list[object] = []
-        if rebase_newest_to is not None and staged:
-            newest = " UNION ALL ".join(f"SELECT max(timestamp) AS t FROM {table}" for _, table, _ in staged)
-            shift = f"(?::TIMESTAMPTZ - (SELECT max(t) FROM ({newest})))"
-            params = [rebase_newest_to]
+        shift = timedelta(0)
+        newest = [c.newest for c in checks if c.newest is not None]
+        if rebase_newest_to is not None and newest:
+            target = rebase_newest_to if rebase_newest_to.tzinfo else rebase_newest_to.replace(tzinfo=UTC)
+            shift = target - max(newest)
 
         files = []
-        for dump, table, rows in staged:
+        for dump, checked in zip(dumps, checks, strict=True):
             before = self._count(cur)
-            try:
-                cur.execute(
-                    f"""
-                    INSERT INTO {EVENTS_TABLE}
-                    SELECT uuid, event, distinct_id, timestamp + {shift}, properties, person_id, elements_chain
-                    FROM {table} AS s
-                    WHERE NOT EXISTS (SELECT 1 FROM {EVENTS_TABLE} AS e WHERE e.uuid = s.uuid)
-                    QUALIFY row_number() OVER (PARTITION BY uuid ORDER BY _row) = 1
-                    """,
-                    params,
-                )
-            except duckdb.Error as exc:
-                raise LoadError(f"{dump.path}: could not store the events: {_first_line(exc)}") from None
-            finally:
-                cur.execute(f"DROP TABLE IF EXISTS {table}")
-            files.append(FileLoad(dump.path, rows, self._count(cur) - before))
+            with _progress_while(cur, dump, progress, "storing"):
+                loaders.insert(cur, dump, EVENTS_TABLE, shift=shift,
+                               keep_first_of_repeats=checked.distinct_uuids != checked.rows)
+            files.append(FileLoad(dump.path, checked.rows, self._count(cur) - before))
         return LoadReport(files)
 
     @staticmethod
@@ -242,13 +225,13 @@ class EventStore:
 
 @contextlib.contextmanager
 def _progress_while(
-    cur: duckdb.DuckDBPyConnection, dump: loaders.DumpFile, progress: ProgressCallback | None
+    cur: duckdb.DuckDBPyConnection, dump: loaders.DumpFile, progress: ProgressCallback | None, step: str
 ) -> Iterator[None]:
     """Report DuckDB's own progress on the running read of a large file, once a second."""
     if progress is None or os.path.getsize(dump.path) < PROGRESS_MIN_BYTES:
         yield
         return
-    progress(f"reading {dump.path}")
+    progress(f"{step} {dump.path}")
     done = threading.Event()
 
     def poll() -> None:
@@ -256,7 +239,7 @@ def _progress_while(
             with contextlib.suppress(duckdb.Error):
                 percent = cur.query_progress()
                 if percent >= 0:
-                    progress(f"{dump.path}: {percent:.0f}%")
+                    progress(f"{step} {dump.path}: {percent:.0f}%")
 
     poller = threading.Thread(target=poll, name="hog-tagger-load-progress", daemon=True)
     poller.start()
