@@ -280,16 +280,22 @@ def _mark_rebinding_writes(code: list[tuple[int, Any]]) -> None:
         )
         if condition is None:
             continue
-        step = code[position - 1]
-        if position - 1 > condition and step[0] == set_local and code[exit_index][0] in scope_end:
-            code[position - 1] = (SET_LOCAL_REBIND_TOP, step[1])
         head = code[target:condition + 1]
-        if (
+        for_in = (
             condition == target + 3
             and head[0][0] == get_local
             and head[1][0] == get_local
             and head[2][0] == int(Op.LT_EQ)
+        )
+        step = code[position - 1]
+        if (
+            position - 1 > condition
+            and step[0] == set_local
+            and code[exit_index][0] in scope_end
+            and not (for_in and step[1] == head[1][1])  # a for-in's hidden index is never captured
         ):
+            code[position - 1] = (SET_LOCAL_REBIND_TOP, step[1])
+        if for_in:
             index_slot = head[1][1]
             cursor = condition + 1
             while (

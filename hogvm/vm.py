@@ -238,7 +238,8 @@ class _Run:
 
         get_property = operators.get_property
 
-        # opcode numbers as locals: LOAD_FAST beats a global or attribute lookup per compare
+        # Opcode numbers as locals (LOAD_FAST beats a global or attribute lookup per compare);
+        # the dispatch chain below tests them in order of measured frequency (bench/vm.py).
         o_get_local = int(Op.GET_LOCAL)
         o_set_local = int(Op.SET_LOCAL)
         o_jump_if_false = int(Op.JUMP_IF_FALSE)
@@ -331,19 +332,12 @@ class _Run:
                     push(stack[base + arg])
                 elif op == o_const:
                     push(arg)
-                elif op == o_set_local:
-                    stack[base + arg] = pop()
                 elif op == o_jump_if_false:
                     if not pop():
                         executed += ip - seg
                         if arg < ip and executed > budget:
                             budget = self._check_limits(executed)
                         ip = seg = arg
-                elif op == o_jump:
-                    executed += ip - seg
-                    if arg < ip and executed > budget:
-                        budget = self._check_limits(executed)
-                    ip = seg = arg
                 elif op == o_plus:
                     a = pop()
                     b = stack[-1]
@@ -352,21 +346,22 @@ class _Run:
                         stack[-1] = a + b
                     else:
                         stack[-1] = self._concat_or_add(a, b)
-                elif op == o_minus:
+                elif op == o_multiply:
                     a = pop()
                     b = stack[-1]
                     ta = type(a)
-                    if (ta is t_int or ta is t_float) and (type(b) is t_int or type(b) is t_float):
-                        stack[-1] = a - b
+                    tb = type(b)
+                    if (ta is t_float and (tb is t_float or tb is t_int)) or (tb is t_float and ta is t_int) or (
+                        ta is t_int and tb is t_int and -SMALL_INT < a < SMALL_INT and -SMALL_INT < b < SMALL_INT
+                    ):
+                        stack[-1] = a * b
                     else:
-                        stack[-1] = operators.subtract(a, b)
-                elif op == o_get_property:
-                    key = pop()
-                    obj = stack[-1]
-                    if type(obj) is dict and type(key) is t_str:
-                        stack[-1] = obj.get(key)
-                    else:
-                        stack[-1] = get_property(obj, key)
+                        size = operators.repetition_size(a, b)
+                        if size:
+                            meter.charge(VALUE_COST + (size if ta is t_str or tb is t_str else VALUE_COST * size))
+                        stack[-1] = operators.multiply(a, b)
+                elif op == o_set_local:
+                    stack[base + arg] = pop()
                 elif op == o_lt:
                     a = pop()
                     b = stack[-1]
@@ -377,44 +372,84 @@ class _Run:
                         stack[-1] = a < b
                     else:
                         stack[-1] = operators.less(a, b)
-                elif op == o_lt_eq:
+                elif op == o_call_global:
+                    name, argc = arg
+                    if argc > len(stack):
+                        raise HogVMException("Not enough arguments on the stack")
+                    if self._declared and name in self._declared:
+                        entry, wanted = self._declared[name]
+                        if argc < wanted:
+                            stack.extend([None] * (wanted - argc))
+                        if len(frames) >= max_depth:
+                            raise HogVMCallDepthExceededException(max_depth)
+                        executed += ip - seg
+                        if executed > budget:
+                            budget = self._check_limits(executed)
+                        frames.append((chunk, ip, base, closure))
+                        ip = seg = entry
+                        base = len(stack) - wanted
+                        closure = self.closure = Closure(Callable("local", name, wanted, 0, chunk.name, 0, chunk, entry), [])
+                    elif name == "import":
+                        if argc != 1:
+                            raise HogVMException("Function import requires exactly 1 argument")
+                        module = pop()
+                        target = self.program.chunks.get(module) if type(module) is str else None
+                        if target is None:
+                            raise HogVMException(f"Unknown chunk: {module}")
+                        if len(frames) >= max_depth:
+                            raise HogVMCallDepthExceededException(max_depth)
+                        executed += ip - seg
+                        frames.append((chunk, ip, base, closure))
+                        chunk = target
+                        code = chunk.code
+                        version = chunk.version
+                        chunk_globals = chunk.globals
+                        ip = seg = 0
+                        base = len(stack)
+                        closure = self.closure = Closure(Callable("local", module, 0, 0, module, 0, chunk, 0), [])
+                    elif name in functions or name in stl:
+                        push(self._call_native(name, argc, version, stl, call_local=False))
+                        if self.stdout and len(self.stdout) != self._stdout_charged:
+                            self._charge_output()
+                        if time.monotonic() > self.deadline:
+                            raise self._timed_out()
+                    elif name in bytecode_stl:
+                        if len(frames) >= max_depth:
+                            raise HogVMCallDepthExceededException(max_depth)
+                        target = self._bytecode_stl_entry(name, argc, bytecode_stl)
+                        executed += ip - seg
+                        if executed > budget:
+                            budget = self._check_limits(executed)
+                        frames.append((chunk, ip, base, closure))
+                        chunk = target
+                        code = chunk.code
+                        version = chunk.version
+                        chunk_globals = chunk.globals
+                        ip = seg = 0
+                        base = len(stack) - argc
+                        closure = self.closure = Closure(_native_callable(name, argc, "bytecode_stl", chunk.name), [])
+                    else:
+                        raise HogVMException(f"Unsupported function call: {name}")
+                elif op == o_get_property:
+                    key = pop()
+                    obj = stack[-1]
+                    if type(obj) is dict and type(key) is t_str:
+                        stack[-1] = obj.get(key)
+                    else:
+                        stack[-1] = get_property(obj, key)
+                elif op == o_jump:
+                    executed += ip - seg
+                    if arg < ip and executed > budget:
+                        budget = self._check_limits(executed)
+                    ip = seg = arg
+                elif op == o_minus:
                     a = pop()
                     b = stack[-1]
                     ta = type(a)
-                    if (ta is type(b) and (ta is t_int or ta is t_float or ta is t_str)) or (
-                        (ta is t_int or ta is t_float) and (type(b) is t_int or type(b) is t_float)
-                    ):
-                        stack[-1] = a <= b
+                    if (ta is t_int or ta is t_float) and (type(b) is t_int or type(b) is t_float):
+                        stack[-1] = a - b
                     else:
-                        stack[-1] = operators.less_or_equals(a, b)
-                elif op == o_gt:
-                    a = pop()
-                    b = stack[-1]
-                    ta = type(a)
-                    if (ta is type(b) and (ta is t_int or ta is t_float or ta is t_str)) or (
-                        (ta is t_int or ta is t_float) and (type(b) is t_int or type(b) is t_float)
-                    ):
-                        stack[-1] = a > b
-                    else:
-                        stack[-1] = operators.greater(a, b)
-                elif op == o_gt_eq:
-                    a = pop()
-                    b = stack[-1]
-                    ta = type(a)
-                    if (ta is type(b) and (ta is t_int or ta is t_float or ta is t_str)) or (
-                        (ta is t_int or ta is t_float) and (type(b) is t_int or type(b) is t_float)
-                    ):
-                        stack[-1] = a >= b
-                    else:
-                        stack[-1] = operators.greater_or_equals(a, b)
-                elif op == o_eq:
-                    a = pop()
-                    b = stack[-1]
-                    stack[-1] = a == b if type(a) is type(b) else operators.equals(a, b)
-                elif op == o_not_eq:
-                    a = pop()
-                    b = stack[-1]
-                    stack[-1] = a != b if type(a) is type(b) else operators.not_equals(a, b)
+                        stack[-1] = operators.subtract(a, b)
                 elif op == o_get_upvalue:
                     upvalue = closure.upvalues[arg]
                     push(upvalue.value if upvalue.closed else stack[upvalue.location])
@@ -487,80 +522,55 @@ class _Run:
                         # a `return` inside `try` left its handler behind: it died with the frame
                         while throw_stack and throw_stack[-1][0] > len(frames):
                             throw_stack.pop()
-                elif op == o_call_global:
-                    name, argc = arg
-                    if argc > len(stack):
-                        raise HogVMException("Not enough arguments on the stack")
-                    if self._declared and name in self._declared:
-                        entry, wanted = self._declared[name]
-                        if argc < wanted:
-                            stack.extend([None] * (wanted - argc))
-                        if len(frames) >= max_depth:
-                            raise HogVMCallDepthExceededException(max_depth)
-                        executed += ip - seg
-                        if executed > budget:
-                            budget = self._check_limits(executed)
-                        frames.append((chunk, ip, base, closure))
-                        ip = seg = entry
-                        base = len(stack) - wanted
-                        closure = self.closure = Closure(Callable("local", name, wanted, 0, chunk.name, 0, chunk, entry), [])
-                    elif name == "import":
-                        if argc != 1:
-                            raise HogVMException("Function import requires exactly 1 argument")
-                        module = pop()
-                        target = self.program.chunks.get(module) if type(module) is str else None
-                        if target is None:
-                            raise HogVMException(f"Unknown chunk: {module}")
-                        if len(frames) >= max_depth:
-                            raise HogVMCallDepthExceededException(max_depth)
-                        executed += ip - seg
-                        frames.append((chunk, ip, base, closure))
-                        chunk = target
-                        code = chunk.code
-                        version = chunk.version
-                        chunk_globals = chunk.globals
-                        ip = seg = 0
-                        base = len(stack)
-                        closure = self.closure = Closure(Callable("local", module, 0, 0, module, 0, chunk, 0), [])
-                    elif name in functions or name in stl:
-                        push(self._call_native(name, argc, version, stl, call_local=False))
-                        if self.stdout and len(self.stdout) != self._stdout_charged:
-                            self._charge_output()
-                        if time.monotonic() > self.deadline:
-                            raise self._timed_out()
-                    elif name in bytecode_stl:
-                        if len(frames) >= max_depth:
-                            raise HogVMCallDepthExceededException(max_depth)
-                        target = self._bytecode_stl_entry(name, argc, bytecode_stl)
-                        executed += ip - seg
-                        if executed > budget:
-                            budget = self._check_limits(executed)
-                        frames.append((chunk, ip, base, closure))
-                        chunk = target
-                        code = chunk.code
-                        version = chunk.version
-                        chunk_globals = chunk.globals
-                        ip = seg = 0
-                        base = len(stack) - argc
-                        closure = self.closure = Closure(_native_callable(name, argc, "bytecode_stl", chunk.name), [])
-                    else:
-                        raise HogVMException(f"Unsupported function call: {name}")
-                elif op == o_pop:
-                    pop()
-                elif op == o_multiply:
+                elif op == o_lt_eq:
                     a = pop()
                     b = stack[-1]
                     ta = type(a)
-                    tb = type(b)
-                    if (ta is t_float and (tb is t_float or tb is t_int)) or (tb is t_float and ta is t_int) or (
-                        ta is t_int and tb is t_int and -SMALL_INT < a < SMALL_INT and -SMALL_INT < b < SMALL_INT
+                    if (ta is type(b) and (ta is t_int or ta is t_float or ta is t_str)) or (
+                        (ta is t_int or ta is t_float) and (type(b) is t_int or type(b) is t_float)
                     ):
-                        stack[-1] = a * b
+                        stack[-1] = a <= b
                     else:
-                        size = operators.repetition_size(a, b)
-                        if size:
-                            meter.charge(VALUE_COST + (size if ta is t_str or tb is t_str else VALUE_COST * size))
-                        stack[-1] = operators.multiply(a, b)
+                        stack[-1] = operators.less_or_equals(a, b)
+                elif op == o_gt:
+                    a = pop()
+                    b = stack[-1]
+                    ta = type(a)
+                    if (ta is type(b) and (ta is t_int or ta is t_float or ta is t_str)) or (
+                        (ta is t_int or ta is t_float) and (type(b) is t_int or type(b) is t_float)
+                    ):
+                        stack[-1] = a > b
+                    else:
+                        stack[-1] = operators.greater(a, b)
+                elif op == o_pop:
+                    pop()
+                elif op in (o_rebind, o_rebind_top):
+                    # A loop variable's per-iteration write: closures of the last iteration keep
+                    # their value (see loader._mark_rebinding_writes).
+                    location = base + arg
+                    if location in open_upvalues and (op == o_rebind or location == len(stack) - 2):
+                        upvalue = open_upvalues.pop(location)
+                        upvalue.value = stack[location]
+                        upvalue.closed = True
+                    stack[location] = pop()
+                elif op == o_eq:
+                    a = pop()
+                    b = stack[-1]
+                    stack[-1] = a == b if type(a) is type(b) else operators.equals(a, b)
+                elif op == o_not_eq:
+                    a = pop()
+                    b = stack[-1]
+                    stack[-1] = a != b if type(a) is type(b) else operators.not_equals(a, b)
+                elif op == o_gt_eq:
+                    a = pop()
+                    b = stack[-1]
+                    ta = type(a)
+                    if (ta is type(b) and (ta is t_int or ta is t_float or ta is t_str)) or (
+                        (ta is t_int or ta is t_float) and (type(b) is t_int or type(b) is t_float)
+                    ):
+                        stack[-1] = a >= b
+                    else:
+                        stack[-1] = operators.greater_or_equals(a, b)
                 elif op == o_and:
                     if arg:
                         values = stack[-arg:]
@@ -652,15 +662,6 @@ class _Run:
                     if top in open_upvalues:
                         close_upvalues(top)
                     pop()
-                elif op in (o_rebind, o_rebind_top):
-                    # A loop variable's per-iteration write: closures of the last iteration keep
-                    # their value (see loader._mark_rebinding_writes).
-                    location = base + arg
-                    if location in open_upvalues and (op == o_rebind or location == len(stack) - 2):
-                        upvalue = open_upvalues.pop(location)
-                        upvalue.value = stack[location]
-                        upvalue.closed = True
-                    stack[location] = pop()
                 elif op == o_callable:
                     push(arg[0])
                     executed += ip - seg
