@@ -6,9 +6,11 @@ Three programs, compiled once with our compiler and run unchanged on both VMs:
   fib        recursive fib(22): calls, returns, integer arithmetic (630k instructions)
   mandelbrot a float-heavy nested loop (locals, float *, +, <, while)
   tagging    a string-heavy tagging loop: lower, regex, like, concat, position, indexOf
-Each VM runs each program `--runs` times in-process (Node: `exec` timed with hrtime, inside one
-node process; ours: `execute_bytecode` timed with perf_counter); the median is reported with the
-ratio ours/node. The Node VM gets the same RE2-subset regex adapter the test oracle uses.
+Each VM runs each program once untimed (V8 warms up its JIT, we fill the decode cache), then
+`--runs` timed times, alternating between the VMs so that load on the machine hits both alike.
+Node times `exec` in-process with hrtime inside one long-lived node process; we time
+`execute_bytecode` with perf_counter. Medians and the ratio ours/node are printed. The Node VM
+gets the same RE2-subset regex adapter the test oracle uses.
 """
 
 from __future__ import annotations
@@ -90,8 +92,9 @@ PROGRAMS = {
 }
 
 NODE_SCRIPT = r"""
+// Line protocol: first line {programs}, then one program name per line -> one timing per line.
 const hogvm = require(process.argv[1])
-const { programs, runs } = JSON.parse(require('fs').readFileSync(0, 'utf8'))
+const readline = require('readline')
 function toRegExp(pattern) {
     let flags = ''
     const m = /^\(\?([a-z]+)\)/.exec(pattern)
@@ -102,41 +105,50 @@ const external = { regex: {
     match: (re, s) => toRegExp(re).test(s),
     extract: (re, s) => { const m = toRegExp(re).exec(s); return m ? (m.length > 1 ? (m[1] ?? '') : m[0]) : '' },
 } }
-const out = {}
-for (const [name, bytecode] of Object.entries(programs)) {
-    const times = []
-    let result
-    for (let i = 0; i < runs; i++) {
-        const start = process.hrtime.bigint()
-        const res = hogvm.exec(bytecode, { external, timeout: 600000, functions: { print: () => null } })
-        times.push(Number(process.hrtime.bigint() - start) / 1e6)
-        if (res.error) throw res.error
-        result = res.result
-    }
-    out[name] = { times, result: hogvm.printHogValue(result) }
-}
-process.stdout.write(JSON.stringify(out))
+let programs = null
+readline.createInterface({ input: process.stdin }).on('line', (line) => {
+    if (programs === null) { programs = JSON.parse(line); process.stdout.write('"ready"\n'); return }
+    const start = process.hrtime.bigint()
+    const res = hogvm.exec(programs[line], { external, timeout: 600000, functions: { print: () => null } })
+    const ms = Number(process.hrtime.bigint() - start) / 1e6
+    if (res.error) throw res.error
+    process.stdout.write(JSON.stringify({ ms, result: hogvm.printHogValue(res.result) }) + '\n')
+})
 """
 
 
-def time_ours(bytecode: list, runs: int) -> tuple[list[float], object]:
-    times = []
-    result = None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = execute_bytecode(bytecode, timeout=600).result
-        times.append((time.perf_counter() - start) * 1000)
-    return times, result
+class NodeVM:
+    """One node process running PostHog's TS VM, timing one `exec` per request."""
+
+    def __init__(self, programs: dict[str, list]) -> None:
+        module = str(NODE_DIR / "node_modules" / "@posthog" / "hogvm")
+        self.process = subprocess.Popen(["node", "-e", NODE_SCRIPT, module], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True, bufsize=1)
+        self._send(json.dumps(programs))
+
+    def _send(self, line: str) -> str:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+        reply = self.process.stdout.readline()
+        if not reply:
+            raise RuntimeError("the node process died (is @posthog/hogvm installed?)")
+        return reply
+
+    def run(self, name: str) -> tuple[float, str]:
+        reply = json.loads(self._send(name))
+        return reply["ms"], reply["result"]
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=10)
 
 
-def time_node(programs: dict[str, list], runs: int) -> dict[str, dict]:
-    module = str(NODE_DIR / "node_modules" / "@posthog" / "hogvm")
-    completed = subprocess.run(
-        ["node", "-e", NODE_SCRIPT, module],
-        input=json.dumps({"programs": programs, "runs": runs}),
-        capture_output=True, text=True, check=True,
-    )
-    return json.loads(completed.stdout)
+def time_ours(bytecode: list) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = execute_bytecode(bytecode, timeout=600).result
+    return (time.perf_counter() - start) * 1000, result
 
 
 def main() -> None:
@@ -144,14 +156,24 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     options = parser.parse_args()
     programs = {name: compile_hog(source) for name, source in PROGRAMS.items()}
-    node = time_node(programs, options.runs)
-    print(f"{'program':<12}{'ours (ms)':>12}{'node (ms)':>12}{'ours/node':>12}  results agree")
-    for name, bytecode in programs.items():
-        ours, result = time_ours(bytecode, options.runs)
-        ours_median = statistics.median(ours)
-        node_median = statistics.median(node[name]["times"])
-        print(f"{name:<12}{ours_median:>12.1f}{node_median:>12.1f}{ours_median / node_median:>12.2f}  "
-              f"{result!r:.40} / {node[name]['result']:.40}")
+    node = NodeVM(programs)
+    try:
+        print(f"{'program':<12}{'ours (ms)':>12}{'node (ms)':>12}{'ours/node':>12}  result (ours / node)")
+        for name, bytecode in programs.items():
+            node.run(name)  # warm up: V8's JIT, our decode cache
+            time_ours(bytecode)
+            ours_times, node_times = [], []
+            for _ in range(options.runs):  # interleaved, so load changes hit both VMs alike
+                node_ms, node_result = node.run(name)
+                ours_ms, result = time_ours(bytecode)
+                node_times.append(node_ms)
+                ours_times.append(ours_ms)
+            ours_median = statistics.median(ours_times)
+            node_median = statistics.median(node_times)
+            print(f"{name:<12}{ours_median:>12.1f}{node_median:>12.1f}{ours_median / node_median:>12.2f}  "
+                  f"{result!r:.36} / {node_result:.36}")
+    finally:
+        node.close()
 
 
 if __name__ == "__main__":
