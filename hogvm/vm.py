@@ -235,6 +235,11 @@ class _Run:
         functions = self.functions
         max_depth = self.max_call_depth
         stl, bytecode_stl = _stl()
+        stl_get = stl.get
+        declared = self._declared
+        stdout = self.stdout
+        monotonic = time.monotonic
+        deadline = self.deadline
 
         get_property = operators.get_property
 
@@ -376,8 +381,36 @@ class _Run:
                     name, argc = arg
                     if argc > len(stack):
                         raise HogVMException("Not enough arguments on the stack")
-                    if self._declared and name in self._declared:
-                        entry, wanted = self._declared[name]
+                    builtin = stl_get(name)
+                    if builtin is not None and version and name not in functions and name not in declared:
+                        # The common case, inline: a native builtin called by name.
+                        if argc < builtin.min_args or (builtin.max_args is not None and argc > builtin.max_args):
+                            builtin.check_arity(argc)
+                        if argc:
+                            args = stack[-argc:]
+                            del stack[-argc:]
+                        else:
+                            args = []
+                        try:
+                            result = builtin.fn(args, self)
+                        except HogError:
+                            raise
+                        except Exception as error:
+                            raise self._builtin_failure(name, error) from None
+                        push(result)
+                        kind = type(result)
+                        if kind is t_str:
+                            meter.used += VALUE_COST + len(result)
+                        elif kind is list or kind is dict or kind is tuple:
+                            meter.used += shallow_cost(result)
+                        if meter.used > limit:
+                            meter.collect()
+                        if len(stdout) != self._stdout_charged:
+                            self._charge_output()
+                        if monotonic() > deadline:
+                            raise self._timed_out()
+                    elif declared and name in declared:
+                        entry, wanted = declared[name]
                         if argc < wanted:
                             stack.extend([None] * (wanted - argc))
                         if len(frames) >= max_depth:
@@ -435,6 +468,8 @@ class _Run:
                     obj = stack[-1]
                     if type(obj) is dict and type(key) is t_str:
                         stack[-1] = obj.get(key)
+                    elif type(obj) is list and type(key) is t_int and 0 < key <= len(obj):
+                        stack[-1] = obj[key - 1]
                     else:
                         stack[-1] = get_property(obj, key)
                 elif op == o_jump:
@@ -755,7 +790,7 @@ class _Run:
                     chunk_globals = chunk.globals if chunk.globals is not None else self.globals
                 elif op == o_declare_fn:
                     fn_name, arg_count, entry, after = arg
-                    self._declared[fn_name] = (entry, arg_count)
+                    declared[fn_name] = (entry, arg_count)
                     executed += ip - seg
                     ip = seg = after
                 else:
@@ -897,17 +932,21 @@ class _Run:
             result = builtin.fn(args, self)
         except HogError:
             raise
-        except RecursionError:
-            raise HogVMException(f"Function {name} failed: value nested too deeply") from None
-        except MemoryError:
-            raise HogVMMemoryExceededException(self.meter.limit, self.meter.used) from None
         except Exception as error:
-            raise HogVMException(f"Function {name} failed: {type(error).__name__}: {error}") from None
+            raise self._builtin_failure(name, error) from None
         meter = self.meter
         meter.used += shallow_cost(result)
         if meter.used > meter.limit:
             meter.collect()
         return result
+
+    def _builtin_failure(self, name: str, error: Exception) -> HogError:
+        """A builtin raised a Python error (it should not): say which, in Hog terms."""
+        if isinstance(error, RecursionError):
+            return HogVMException(f"Function {name} failed: value nested too deeply")
+        if isinstance(error, MemoryError):
+            return HogVMMemoryExceededException(self.meter.limit, self.meter.used)
+        return HogVMException(f"Function {name} failed: {type(error).__name__}: {error}")
 
     def _call_host(self, name: str, host: HostFunction, args: list[Any]) -> Any:
         try:
