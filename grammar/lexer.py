@@ -378,10 +378,11 @@ class _Lexer:
             return m.end()
         ch = source[pos]
         if ch == ">":
+            tag_start = self.opened_at[-1]
             self.pop()
             if mode == "tag_open":
                 self.emit("TAG_GT", ch, pos)
-                self.push("tag_text", pos)
+                self.push("tag_text", tag_start)  # an unterminated tag is reported at its '<'
             else:
                 self.emit("TAG_CLOSE_GT", ch, pos)
             return pos + 1

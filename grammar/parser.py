@@ -230,6 +230,13 @@ def _run_parser(source: str, tokens: list[Token]) -> ast.Program:
         raise
     except _UnexpectedToken as error:
         raise _describe_parse_error(error, source, tokens) from None
+    except (RecursionError, MemoryError):
+        raise HogSyntaxError("Program too large or too deeply nested to parse", source=source) from None
+    except Exception as error:  # a bug in a callback: still report a HogSyntaxError, never crash
+        raise HogSyntaxError(f"Internal parser error ({type(error).__name__}: {error})",
+                             source=source) from error
+    finally:
+        _parse_state.paren_starts = {}
 
 
 # ---------------------------------------------------------------------------- error messages
@@ -268,8 +275,8 @@ def _describe_parse_error(error: _UnexpectedToken, source: str, tokens: list[Tok
     token = error.token
     expected = error.expected
 
-    if token.type == "$END":
-        line, column = _end_position(source)
+    if token.type == "$END":  # point just past the last non-blank text, not at trailing newlines
+        line, column = _end_position(source.rstrip())
         found = "end of input"
     else:
         line, column = token.line, token.column
@@ -587,12 +594,27 @@ class _Builder:
     # ---------------------------------------------------------------- statements
 
     def program(self, c: list) -> ast.Program:
-        return ast.Program(declarations=[d for d in c if not _is_empty(d)], line=1, column=1)
+        return ast.Program(declarations=_statements(c[0]), line=1, column=1)
 
     def block(self, c: list) -> ast.Block:
         start = c[0]
-        return ast.Block(declarations=[d for d in c[1:-1] if not _is_empty(d)], line=start.line,
-                         column=start.column)
+        return ast.Block(declarations=_statements(c[1]), line=start.line, column=start.column)
+
+    def list_start(self, c: list) -> list:
+        return [c[0]]
+
+    def list_add(self, c: list) -> list:
+        items = c[0]
+        items.append(c[-1])
+        return items
+
+    def name_start(self, c: list) -> list[str]:
+        return [_name(c[0])]
+
+    def name_add(self, c: list) -> list[str]:
+        names = c[0]
+        names.append(_name(c[-1]))
+        return names
 
     def var_decl(self, c: list) -> ast.VariableDeclaration:
         let = c[0]
@@ -651,11 +673,11 @@ class _Builder:
                             column=kw.column)
 
     def names(self, c: list) -> list[str]:
-        return [_name(t) for t in c[0:-1:2]]
+        return c[0]
 
     def try_stmt(self, c: list) -> ast.TryCatchStatement:
         kw = c[0]
-        return ast.TryCatchStatement(try_stmt=c[1], catches=c[2:-2], finally_stmt=c[-1],
+        return ast.TryCatchStatement(try_stmt=c[1], catches=c[2] or [], finally_stmt=c[-1],
                                      line=kw.line, column=kw.column)
 
     def catch_clause(self, c: list) -> ast.CatchClause:
@@ -798,7 +820,7 @@ class _Builder:
         return ast.Dict(items=items, line=start.line, column=start.column)
 
     def kv_pairs(self, c: list) -> list:
-        return c[0:-1:2]
+        return c[0]
 
     def kv_pair(self, c: list) -> tuple:
         return (c[0], c[2])
@@ -808,7 +830,7 @@ class _Builder:
         return ast.Placeholder(expr=c[1], line=start.line, column=start.column)
 
     def expr_list(self, c: list) -> list:
-        return c[0:-1:2]
+        return c[0]
 
     def call(self, c: list) -> ast.Call:
         name = c[0]
@@ -843,21 +865,17 @@ class _Builder:
 
     def lambda_expr(self, c: list) -> ast.Lambda:
         start = c[0]
-        kind = start.type
-        if kind == "LPAREN_LAMBDA":
+        if type(start) is list:  # `x -> ...`, `a, b -> ...`: a list of LAMBDA_PARAM tokens
+            args, body = [_name(t) for t in start], c[-1]
+            start = start[0]
+        elif start.type == "LPAREN_LAMBDA":
             args, body = c[1] or [], c[4]
-        elif kind == "LAMBDA":
+        else:  # `lambda a, b: ...`
             args, body = c[1], c[3]
-        else:
-            args = [_name(t) for t in c[:-2] if t is not None and t.type == "LAMBDA_PARAM"]
-            body = c[-1]
         return ast.Lambda(args=args, expr=body, line=start.line, column=start.column)
 
     def case_expr(self, c: list) -> ast.Call:
-        start = c[0]
-        subject = c[1]
-        branches = [x for x in c[2:-3]]
-        default = c[-2]
+        start, subject, branches, default = c[0], c[1], c[2], c[-2]
         if default is None:
             default = ast.Constant(value=None, line=start.line, column=start.column)
         flat = [part for branch in branches for part in branch]
@@ -904,7 +922,7 @@ class _Builder:
     def fstring(self, c: list) -> ast.Expr:
         start = c[0]
         parts = []
-        for part in c[1:-1]:
+        for part in c[1] or ():
             if type(part) is Token:
                 parts.append(ast.Constant(value=unescape(str(part), "'"), line=part.line,
                                           column=part.column))
@@ -922,12 +940,8 @@ class _Builder:
 
     def tag(self, c: list) -> ast.HogQLXTag:
         start, name = c[0], c[1]
-        attributes = []
-        i = 2
-        while i < len(c) and type(c[i]) is ast.HogQLXAttribute:
-            attributes.append(c[i])
-            i += 1
-        if c[i].type == "TAG_GT":
+        attributes = c[2] or []
+        if len(c) > 4:  # <name ...>children</name>
             closing = c[-2]
             if str(closing) != str(name):
                 raise HogSyntaxError(
@@ -935,14 +949,15 @@ class _Builder:
                     line=closing.line, column=closing.column,
                 )
             children = []
-            for child in c[i + 1:-3]:
+            for child in c[4] or ():
                 if type(child) is Token:
                     children.append(ast.Constant(value=str(child), line=child.line, column=child.column))
                 else:
                     children.append(child)
             if children:
+                gt = c[3]
                 attributes.append(ast.HogQLXAttribute(name="children", value=children,
-                                                      line=c[i].line, column=c[i].column))
+                                                      line=gt.line, column=gt.column))
         return ast.HogQLXTag(kind=str(name), attributes=attributes, line=start.line,
                              column=start.column)
 
@@ -964,8 +979,10 @@ class _Builder:
 _CATCH_PUNCTUATION = frozenset({"LPAREN", "RPAREN", "COLON"})
 
 
-def _is_empty(statement: Any) -> bool:
-    return type(statement) is ast.ExprStatement and statement.expr is None
+def _statements(declarations: list | None) -> list:
+    if not declarations:
+        return []
+    return [d for d in declarations if type(d) is not ast.ExprStatement or d.expr is not None]
 
 
 if __name__ == "__main__":
