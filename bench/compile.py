@@ -14,9 +14,11 @@ Targets (from the project brief): compile_hog of the 25-line tagger <= 2 ms; imp
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -54,11 +56,17 @@ def posthog_parser() -> Callable[[str], object] | None:
     return hogql_parser.parse_program_json
 
 
-def process_ms(code: str, repeat: int) -> float:
+def process_ms(code: str, repeat: int, pycache: str) -> float:
+    """Median wall time of a fresh interpreter running `code`, with warm .pyc caches as an
+    installed package has them (kept outside the repository, whatever PYTHONDONTWRITEBYTECODE says)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = pycache
+    command = [sys.executable, "-c", code]
+    subprocess.run(command, cwd=ROOT, env=env, check=True)  # writes the caches
     samples = []
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+        subprocess.run(command, cwd=ROOT, env=env, check=True)
         samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples)
 
@@ -90,12 +98,15 @@ def main() -> None:
         print(line)
     print(f"median compile_hog over {len(totals)} taggers: {statistics.median(totals):.3f} ms")
 
-    bare = process_ms("pass", args.import_repeat)
-    with_hogvm = process_ms("import hogvm", args.import_repeat)
-    full = process_ms("import hogvm; hogvm.compile_hog('return 1')", args.import_repeat)
+    with tempfile.TemporaryDirectory(prefix="hog-bench-pycache-") as pycache:
+        bare = process_ms("pass", args.import_repeat, pycache)
+        with_hogvm = process_ms("import hogvm", args.import_repeat, pycache)
+        compiler = process_ms("import hogvm.compiler", args.import_repeat, pycache)
+        full = process_ms("import hogvm; hogvm.compile_hog('return 1')", args.import_repeat, pycache)
     verdict = "meets" if with_hogvm <= TARGET_IMPORT_MS else "MISSES"
     print(f"python -c 'import hogvm': {with_hogvm:.1f} ms (bare interpreter {bare:.1f} ms, import itself "
           f"{with_hogvm - bare:.1f} ms) | {verdict} the {TARGET_IMPORT_MS:g} ms target")
+    print(f"python -c 'import hogvm.compiler': {compiler:.1f} ms")
     print(f"python -c 'import hogvm; hogvm.compile_hog(...)' (loads parser and compiler): {full:.1f} ms")
 
 
