@@ -185,7 +185,7 @@ def like(text: Any, pattern: Any, case_insensitive: bool = False) -> bool:
     if type(text) is not str or type(pattern) is not str:
         bad = text if type(text) is not str else pattern
         raise HogVMException(
-            f"LIKE requires two strings, got {_type_name(bad)} "
+            f"LIKE requires two strings, got {type_label(bad)} "
             f"(wrap possibly-null values in ifNull(x, ''))"
         )
     return regex_search(like_regex_cached(pattern), text, case_insensitive)
@@ -196,9 +196,9 @@ def regex_match(text: Any, pattern: Any, case_insensitive: bool = False) -> bool
     if not text or not pattern:
         return False
     if type(text) is not str:
-        raise HogVMException(f"Function match requires input to be a string, got {_type_name(text)}")
+        raise HogVMException(f"Function match requires input to be a string, got {type_label(text)}")
     if type(pattern) is not str:
-        raise HogVMException(f"Function match requires pattern to be a string, got {_type_name(pattern)}")
+        raise HogVMException(f"Function match requires pattern to be a string, got {type_label(pattern)}")
     return regex_search(pattern, text, case_insensitive)
 
 
@@ -248,10 +248,11 @@ def set_property(obj: Any, key: Any, value: Any) -> None:
         return
     if obj is None:
         return
-    raise HogVMException(f'Can not set property "{key}" on object of type "{_type_name(obj)}"')
+    raise HogVMException(f'Can not set property "{key}" on object of type "{type_label(obj)}"')
 
 
-def _type_name(value: Any) -> str:
+def type_label(value: Any) -> str:
+    """The type named in error messages: Python's names, as PostHog's Python VM shows them."""
     if value is None:
         return "null"
     if type(value) is Closure:

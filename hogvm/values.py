@@ -201,7 +201,7 @@ def to_host(value: Any) -> Any:
         while pending:
             item = pending.pop()
             kind = type(item)
-            if kind is Closure:
+            if kind is Closure or kind is Callable:
                 return True
             if (kind is dict or kind is list or kind is tuple) and id(item) not in seen:
                 seen.add(id(item))
@@ -212,6 +212,8 @@ def to_host(value: Any) -> Any:
         kind = type(item)
         if kind is Closure:
             return closure_as_dict(item, upvalue_ids)
+        if kind is Callable:  # a function body not yet made a closure (hand-written bytecode)
+            return closure_as_dict(Closure(item), upvalue_ids)["callable"]
         if kind is dict or kind is list or kind is tuple:
             done = memo.get(id(item))
             if done is not None:

@@ -21,8 +21,8 @@ Where this VM deliberately differs from PostHog's:
   different iterations of `for (let i ...)`, `for (let x in xs)`, or capturing a `let` inside a
   loop body, each see their own value. PostHog's VMs reuse one upvalue per stack slot (even a
   closed one), so all such closures see one shared value. The bytecode is PostHog's unchanged:
-  the loader marks the loop-variable writes (see `_mark_rebinding_writes`) and an open upvalue is
-  never reused once closed.
+  the loader marks the loop-variable writes (see `loader._mark_rebinding_writes`), and an upvalue
+  is never reused once closed.
 - Limits are explicit options with their own exceptions: `timeout` (checked every 1024
   instructions and after every builtin), `max_steps` (exact), `memory_limit` (see memory.py),
   `max_call_depth`. PostHog's Python VM has no call-depth limit and its memory check is O(n) per
@@ -491,7 +491,7 @@ class _Run:
                 elif op == o_call_local:
                     callee = pop()
                     if type(callee) is not t_closure:
-                        raise HogVMException(f"Invalid closure: {operators._type_name(callee)} is not a function")
+                        raise HogVMException(f"Invalid closure: {operators.type_label(callee)} is not a function")
                     fn = callee.callable
                     if arg > MAX_FUNCTION_ARGS:
                         raise HogVMException("Too many arguments")
@@ -553,10 +553,8 @@ class _Run:
                     code = chunk.code
                     version = chunk.version
                     chunk_globals = chunk.globals if chunk.globals is not None else self.globals
-                    if throw_stack and throw_stack[-1][0] > len(frames):
-                        # a `return` inside `try` left its handler behind: it died with the frame
-                        while throw_stack and throw_stack[-1][0] > len(frames):
-                            throw_stack.pop()
+                    while throw_stack and throw_stack[-1][0] > len(frames):
+                        throw_stack.pop()  # a `return` inside `try` leaves its handler behind
                 elif op == o_lt_eq:
                     a = pop()
                     b = stack[-1]
@@ -607,6 +605,8 @@ class _Run:
                     else:
                         stack[-1] = operators.greater_or_equals(a, b)
                 elif op == o_and:
+                    if arg > len(stack):
+                        raise HogVMException("Stack underflow")
                     if arg:
                         values = stack[-arg:]
                         del stack[-arg:]
@@ -614,6 +614,8 @@ class _Run:
                     else:
                         push(True)
                 elif op == o_or:
+                    if arg > len(stack):
+                        raise HogVMException("Stack underflow")
                     if arg:
                         values = stack[-arg:]
                         del stack[-arg:]
@@ -635,6 +637,8 @@ class _Run:
                     a = pop()
                     stack[-1] = operators.modulo(a, stack[-1])
                 elif op == o_array:
+                    if arg > len(stack):
+                        raise HogVMException("Stack underflow")
                     meter.used += VALUE_COST * (arg + 1)
                     if meter.used > limit:
                         meter.collect()
@@ -645,6 +649,8 @@ class _Run:
                     else:
                         push([])
                 elif op == o_dict:
+                    if 2 * arg > len(stack):
+                        raise HogVMException("Stack underflow")
                     meter.used += VALUE_COST * (2 * arg + 1)
                     if meter.used > limit:
                         meter.collect()
@@ -658,6 +664,8 @@ class _Run:
                     else:
                         push({})
                 elif op == o_tuple:
+                    if arg > len(stack):
+                        raise HogVMException("Stack underflow")
                     meter.used += VALUE_COST * (arg + 1)
                     if meter.used > limit:
                         meter.collect()
@@ -704,7 +712,7 @@ class _Run:
                 elif op == o_closure:
                     fn = pop()
                     if type(fn) is not Callable:
-                        raise HogVMException(f"Invalid callable: {operators._type_name(fn)}")
+                        raise HogVMException(f"Invalid callable: {operators.type_label(fn)}")
                     if len(arg) != fn.upvalue_count:
                         raise HogVMException(
                             f"Invalid upvalue count. Expected {fn.upvalue_count}, got {len(arg)}"
@@ -785,6 +793,8 @@ class _Run:
                     chunk, ip, base, closure = frames.pop()
                     seg = ip
                     self.closure = closure
+                    while throw_stack and throw_stack[-1][0] > len(frames):
+                        throw_stack.pop()  # handlers of the frame that just ended
                     code = chunk.code
                     version = chunk.version
                     chunk_globals = chunk.globals if chunk.globals is not None else self.globals

@@ -201,6 +201,17 @@ def test_builtin_errors_are_not_catchable_as_in_posthog() -> None:
     assert not isinstance(error, UncaughtHogVMException)
 
 
+def test_a_try_left_by_return_does_not_catch_later_throws() -> None:
+    # PostHog keeps the dead handler and would jump into the returned function's catch block.
+    source = """
+        fn early() { try { return 1 } catch (e) { print('wrong handler') } }
+        early()
+        throw Error('after')
+    """
+    error = error_of(source)
+    assert isinstance(error, UncaughtHogVMException) and error.message == "after"
+
+
 def test_pop_try_without_try_is_an_error() -> None:
     assert "POP_TRY" in str(error_of(["_H", 1, Op.POP_TRY]))
 
@@ -294,6 +305,14 @@ def test_closures_are_returned_as_posthogs_closure_dicts() -> None:
     assert lambda_["upvalues"] == [1]
     assert builtin["callable"] == {
         "__hogCallable__": "stl", "name": "upper", "chunk": "stl", "argCount": 1, "upvalueCount": 0, "ip": -1,
+    }
+
+
+def test_a_bare_callable_is_returned_as_posthogs_callable_dict() -> None:
+    # Hand-written bytecode can leave CALLABLE's value without its CLOSURE.
+    bytecode = ["_H", 1, Op.CALLABLE, "f", 2, 0, 2, Op.NULL, Op.RETURN, Op.RETURN]
+    assert execute_bytecode(bytecode).result == {
+        "__hogCallable__": "local", "name": "f", "chunk": "root", "argCount": 2, "upvalueCount": 0, "ip": 7,
     }
 
 

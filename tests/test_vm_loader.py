@@ -74,6 +74,9 @@ RUNTIME_INVALID = {
         "captured local 9 does not exist",
     ),
     "get global without names": ([*H, Op.GET_GLOBAL, 0], "GET_GLOBAL needs at least one name"),
+    "array larger than the stack": ([*H, Op.INTEGER, 1, Op.ARRAY, 3], "Stack underflow"),
+    "dict larger than the stack": ([*H, Op.INTEGER, 1, Op.INTEGER, 2, Op.DICT, 2], "Stack underflow"),
+    "and larger than the stack": ([*H, Op.TRUE, Op.AND, 2], "Stack underflow"),
     "call with missing arguments": ([*H, Op.CALL_GLOBAL, "upper", 3], "Not enough arguments on the stack"),
 }
 
