@@ -85,7 +85,7 @@ class EventStore:
         self.path = Path(path) if path is not None else None
         self._load_lock = threading.Lock()
         self._scratch: str | None = None
-        config = {"memory_limit": memory_limit}
+        config: dict[str, str | bool] = {"memory_limit": memory_limit}
         if self.path is None:
             # An in-memory database still needs somewhere to spill a large load.
             self._scratch = tempfile.mkdtemp(prefix="hog-tagger-")
@@ -235,12 +235,18 @@ def _progress_while(
     done = threading.Event()
 
     def poll() -> None:
+        last = ""
         while not done.wait(PROGRESS_INTERVAL_S):
             with contextlib.suppress(duckdb.Error):
                 percent = cur.query_progress()
-                if percent >= 0:
-                    progress(f"{step} {dump.path}: {percent:.0f}%")
+                line = f"{step} {dump.path}: {percent:.0f}%"
+                if percent >= 0 and line != last:
+                    progress(line)
+                    last = line
 
+    # Progress tracking is per connection; DuckDB must not draw its own bar on the terminal.
+    cur.execute("SET enable_progress_bar = true")
+    cur.execute("SET enable_progress_bar_print = false")
     poller = threading.Thread(target=poll, name="hog-tagger-load-progress", daemon=True)
     poller.start()
     try:
