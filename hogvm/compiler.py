@@ -9,6 +9,15 @@ order they are *emitted* (`multiIf`, `f(params)(args)`, the C-style `for` step).
 Where PostHog would emit bytecode that cannot run (cohort operators, `finally`, placeholders) or
 crash with a Python error (array slices), we raise a `HogCompileError` pointing at the node.
 
+Three deliberate differences, each only for programs where PostHog's bytecode misbehaves:
+- `between` keeps its operands in hidden stack slots; we number them from the real stack depth,
+  so `let ok := x between 1 and 5` and `f(a, x between 1 and 5)` work (PostHog's snapshots only
+  show `between` on an empty stack, where both agree).
+- a typed catch naming its own variable (`catch (err: RetryError)`) skips to the next catch;
+  PostHog's offset lands inside an instruction.
+- `if(c, a)` and an even-length `multiIf(...)` push null when nothing matches; PostHog pushes
+  nothing, leaving the stack short.
+
     >>> compile_hog("return 1 + 2")
     ['_H', 1, 33, 2, 33, 1, 6, 38]
 """
