@@ -40,7 +40,7 @@ SNIPPETS = [
     "try {} catch {}", "try {} catch (e) {}", "try {} catch (e: RetryError) {}",
     "try {} catch (e: A) {} catch (e: B) {} catch {}", "try {} catch (e) {} finally {}",
     "try {}", "try {} finally {}", "{}", "{ a }", "{ a; b }", "{ let x := 1 }", ";", ";;", "{;}",
-    "{'a': 1}", "{a: 1}", "fn f() { {a: 1} }", "let x := {}\n{a}",
+    "{'a': 1}", "{a: 1}", "fn f() { {a: 1} }", "let x := {}\n{a}", "{'a' 1}",
     # literals
     "1", "-1", "- 1", "+1", "1.5", "-1.5", "+2.5", ".5", "1.", "1e10", "1E-3", "1.5e+3", ".5e3",
     "017", "0x1F", "0X10", "0x1e5", "0b101", "0x1.8p1", "inf", "INF", "Infinity", "-inf", "nan",
