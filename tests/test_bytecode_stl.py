@@ -56,13 +56,15 @@ def posthog_parser(monkeypatch):
     monkeypatch.setattr(grammar, "parse_program", posthog_program)
 
 
-def test_check_mode_reports_staleness(tmp_path, monkeypatch, posthog_parser):
-    stale = tmp_path / "bytecode_stl.json"
-    stale.write_text("{}\n")
-    monkeypatch.setattr(build_bytecode_stl, "OUTPUT", stale)
+def test_check_mode_reports_staleness(tmp_path, monkeypatch):
+    output = tmp_path / "bytecode_stl.json"
+    output.write_text("{}\n")
+    monkeypatch.setattr(build_bytecode_stl, "OUTPUT", output)
+    monkeypatch.setattr(build_bytecode_stl, "build", lambda: {"f": {"args": ["a"], "bytecode": [31, 38]}})
     assert build_bytecode_stl.main(["--check"]) == 1
     assert build_bytecode_stl.main([]) == 0
     assert build_bytecode_stl.main(["--check"]) == 0
+    assert json.loads(output.read_text())["f"] == {"args": ["a"], "bytecode": [31, 38]}
 
 
 def test_a_source_must_declare_only_its_own_function(posthog_parser):

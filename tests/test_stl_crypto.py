@@ -8,12 +8,11 @@ there), so the Node comparison calls `crypto` directly with the same algorithm/k
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import subprocess
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from hogvm.errors import HogVMException
 from hogvm.stl import crypto
@@ -131,19 +130,23 @@ const out = cases.map(([kind, algorithm, data, encoding]) => {
 process.stdout.write(JSON.stringify(out))
 """
 
-# Node's UTF-8 encoder replaces lone surrogates; keep the comparison to valid text.
-text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+def _random_text(rng: random.Random) -> str:
+    # any Unicode but lone surrogates (Node's UTF-8 encoder replaces those)
+    alphabet = "aZ09 \t\n\"'\\é日本🙂\x00\x7f\u00ff\u0100"
+    return "".join(rng.choice(alphabet) if rng.random() < 0.8 else chr(rng.randrange(0xE000, 0x10FFFF))
+                   for _ in range(rng.randrange(0, 40)))
 
 
 @pytest.mark.oracle
-@settings(max_examples=20, deadline=None)
-@given(st.lists(st.tuples(text, st.lists(text, min_size=2, max_size=5)), min_size=1, max_size=10),
-       st.sampled_from(["hex", "base64", "base64url", "binary"]))
-def test_agrees_with_node_crypto(samples, encoding):
+@pytest.mark.parametrize("encoding", ["hex", "base64", "base64url", "binary"])
+def test_agrees_with_node_crypto(encoding):
     node = shutil.which("node")
     assert node, "node is required for the crypto oracle"
+    rng = random.Random(f"crypto-{encoding}")
     cases, ours = [], []
-    for data, chain in samples:
+    for _ in range(50):
+        data = _random_text(rng)
+        chain = [_random_text(rng) for _ in range(rng.randrange(2, 6))]
         for algorithm in ("md5", "sha1", "sha256"):
             cases.append(["hash", algorithm, data, encoding])
             ours.append(run(C(algorithm, data, encoding)))
@@ -151,5 +154,5 @@ def test_agrees_with_node_crypto(samples, encoding):
             cases.append(["hmac", algorithm, chain, encoding])
             ours.append(run(C(f"{algorithm}HmacChain", chain, encoding)))
     reply = subprocess.run([node, "-e", _NODE_DIGESTS], input=json.dumps(cases), capture_output=True,
-                           text=True, check=True, timeout=30)
+                           text=True, check=True, timeout=60)
     assert ours == json.loads(reply.stdout)

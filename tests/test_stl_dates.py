@@ -7,6 +7,7 @@ outputs for the same call, e.g. `common/hogvm/__tests__/__snapshots__/dateFormat
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import zoneinfo
 
@@ -492,3 +493,45 @@ def test_known_differences_from_typescript_vm(node_vm, expr, ours, typescript):
     reply = call_node(node_vm, expr)
     assert reply["ok"] and reply["result"] == typescript, reply
     assert call_native(expr) == ours
+
+
+# --- fuzzing: any input gives a value or a HogVMException, never another Python error ----------
+
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-10**30, max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
+    st.sampled_from(["2024-05-03", "2024-05-03 12:00:00", "UTC", "Europe/Berlin", "day", "month", "year",
+                     "hour", "week", "second", "%Y-%m-%d %H:%i:%S %z", "hex", "base64", "10.0.0.0/8", "::1"]),
+)
+
+
+def _forged(tag, fields):
+    return st.fixed_dictionaries({tag: st.just(True)}, optional={name: _scalars for name in fields})
+
+
+_values = st.recursive(
+    st.one_of(
+        _scalars,
+        _forged("__hogDate__", ["year", "month", "day"]),
+        _forged("__hogDateTime__", ["dt", "zone"]),
+        st.builds(datetime_value, st.floats(allow_nan=True), st.sampled_from(["UTC", "Asia/Tokyo", "bad/zone", 5])),
+        st.builds(date_value, st.integers(-5, 10001), st.integers(0, 13), st.integers(0, 32)),
+    ),
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner),
+    max_leaves=8,
+)
+
+
+@pytest.mark.fuzz
+@given(st.data())
+def test_bad_input_never_escapes_as_a_python_error(data):
+    from hogvm.stl import crypto, network
+    from hogvm.stl.registry import REGISTRY
+
+    modules = {dates.__name__, crypto.__name__, network.__name__}
+    name = data.draw(st.sampled_from(sorted(n for n, b in REGISTRY.items() if b.fn.__module__ in modules)))
+    builtin = REGISTRY[name]
+    argc = data.draw(st.integers(builtin.min_args, builtin.max_args))
+    args = [data.draw(_values) for _ in range(argc)]
+    with contextlib.suppress(HogVMException):  # a specific error is fine; anything else fails
+        builtin.fn(args, FakeContext())

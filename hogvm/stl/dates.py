@@ -129,13 +129,17 @@ def _from_epoch(seconds: float, tz: _dt.tzinfo) -> _dt.datetime:
         raise HogVMException(f"DateTime out of range: {seconds!r} seconds since 1970") from e
 
 
+def _epoch_seconds(value: dict[str, Any], fn: str) -> int | float:
+    seconds = value.get("dt")
+    if not _is_number(seconds):
+        raise HogVMException(f"{fn}: DateTime has a non-numeric 'dt': {_type_name(seconds)}")
+    return seconds
+
+
 def wall_clock(value: Any, fn: str) -> _dt.datetime:
     """An aware datetime for a Date (midnight UTC) or DateTime (the instant in its own zone)."""
     if is_hog_datetime(value):
-        seconds = value.get("dt")
-        if not _is_number(seconds):
-            raise HogVMException(f"{fn}: DateTime has a non-numeric 'dt': {_type_name(seconds)}")
-        return _from_epoch(seconds, get_zone(value.get("zone") or "UTC"))
+        return _from_epoch(_epoch_seconds(value, fn), get_zone(value.get("zone") or "UTC"))
     if is_hog_date(value):
         return _date_midnight(value, UTC, fn)
     raise HogVMException(f"{fn}: expected a Date or DateTime, got {_type_name(value)}")
@@ -147,10 +151,14 @@ def _zone_name(value: dict[str, Any]) -> str:
 
 
 def _date_midnight(value: dict[str, Any], tz: _dt.tzinfo, fn: str) -> _dt.datetime:
+    fields = (value.get("year"), value.get("month"), value.get("day"))
     try:
-        naive = _dt.datetime(value["year"], value["month"], value["day"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise HogVMException(f"{fn}: invalid Date {value!r}") from e
+        if not all(type(field) is int for field in fields):
+            raise TypeError
+        naive = _dt.datetime(*fields)
+    except (TypeError, ValueError, OverflowError) as e:
+        shown = ", ".join(repr(field) for field in fields)
+        raise HogVMException(f"{fn}: invalid Date({shown})") from e
     return resolve_wall_time(naive, tz)
 
 
@@ -267,7 +275,7 @@ def to_datetime(args: list[Any], ctx: StlContext) -> dict[str, Any] | None:
     if value is None:
         return None
     if is_hog_datetime(value):
-        return hog_datetime(value["dt"], zone or value.get("zone") or "UTC")
+        return hog_datetime(_seconds(wall_clock(value, "toDateTime")), zone or value.get("zone") or "UTC")
     if is_hog_date(value):
         return hog_datetime(_seconds(_date_midnight(value, get_zone(zone or "UTC"), "toDateTime")),
                             zone or "UTC")
@@ -285,7 +293,7 @@ def to_time_zone(args: list[Any], ctx: StlContext) -> dict[str, Any]:
 
 def _unix_seconds(fn: str, value: Any, zone: str | None) -> float:
     if is_hog_datetime(value):
-        return value["dt"]
+        return _epoch_seconds(value, fn)
     if is_hog_date(value):
         return _seconds(_date_midnight(value, get_zone(zone or "UTC"), fn))
     if type(value) is str:
@@ -417,10 +425,7 @@ def format_date_time(args: list[Any], ctx: StlContext) -> str:
     # Every code expands to at most 11 characters, so the output is bounded by the input.
     ctx.charge(len(pattern) * 11)
     zone = _optional_zone(args, 2) or value.get("zone") or "UTC"
-    seconds = value.get("dt")
-    if not _is_number(seconds):
-        raise HogVMException(f"formatDateTime: DateTime has a non-numeric 'dt': {_type_name(seconds)}")
-    return format_datetime(_from_epoch(seconds, get_zone(zone)), pattern)
+    return format_datetime(_from_epoch(_epoch_seconds(value, "formatDateTime"), get_zone(zone)), pattern)
 
 
 # --- arithmetic -------------------------------------------------------------------------------
@@ -473,7 +478,7 @@ def _apply_interval(fn: str, value: Any, amount: Any, unit: Any) -> dict[str, An
                 raise HogVMException(f"{fn}: months and years must be whole numbers, got {amount!r}")
             naive = _add_months(start.replace(tzinfo=None), amount)
             moment = resolve_wall_time(naive, start.tzinfo)  # type: ignore[arg-type]
-    except OverflowError as e:
+    except (OverflowError, ValueError) as e:  # beyond year 9999, or a NaN/infinite amount
         raise HogVMException(f"{fn}: result is out of range") from e
     if is_hog_date(value):
         return hog_date(moment.year, moment.month, moment.day)
