@@ -353,9 +353,10 @@ def test_start_of():
 
 
 def test_wall_clock_reads_use_the_values_zone():
-    """Known difference: PostHog's Python VM reads the UTC wall clock and labels it with the zone
-    (so it would answer 12 and 2024-05-03 00:00 Kolkata below); its TypeScript VM and ClickHouse
-    read the local time, as we do. For UTC values, which taggers get, all agree."""
+    """Known difference: PostHog's Python VM reads the UTC wall clock and labels it with the zone,
+    so for the Kolkata value below it answers hour 7 (the UTC hour) and its toYear/toMonth of the
+    Berlin value say 2024/12 only by luck of the hour. Its TypeScript VM and ClickHouse read the
+    local time, as we do. For UTC values, which taggers get, all agree."""
     kolkata = C("toDateTime", "2024-05-03 12:34:56", "Asia/Kolkata")  # 07:04:56 UTC
     assert run(C("extract", "hour", kolkata)) == 12
     assert run(C("dateTrunc", "day", kolkata)) == datetime_value(1714674600.0, "Asia/Kolkata")
