@@ -95,7 +95,7 @@ class EventStore:
         try:
             self._conn = duckdb.connect(str(self.path) if self.path else ":memory:", config=config)
             # Timestamps without an offset in a dump are UTC, as in PostHog's exports.
-            self._conn.execute("SET TimeZone = 'UTC'")
+            self._conn.execute("SET GLOBAL TimeZone = 'UTC'")  # GLOBAL: cursors do not inherit a SET
             self._conn.execute(_SCHEMA)
         except duckdb.Error as exc:
             self._remove_scratch()

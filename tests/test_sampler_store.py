@@ -6,8 +6,11 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -324,3 +327,16 @@ def test_progress_is_reported_for_large_files(tmp_path: Path, monkeypatch: pytes
     assert lines[0] == f"checking {big}"
     assert f"storing {big}" in lines
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_naive_timestamps_are_utc_whatever_the_local_zone(tmp_path: Path) -> None:
+    # DuckDB cursors do not inherit a session SET; the zone must be set for the whole database.
+    dump = tmp_path / "naive.jsonl"
+    dump.write_text(json.dumps({"uuid": "n-1", "event": "e", "properties": {}, "timestamp": "2026-11-27 08:30:00"}) + "\n")
+    code = (
+        "import sys; from sampler.store import EventStore; s = EventStore(); s.load([sys.argv[1]]);"
+        "print(s.newest_timestamp().isoformat())"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(dump)], capture_output=True, text=True, check=True,
+                          cwd=ROOT, env={**os.environ, "TZ": "Asia/Tokyo"})
+    assert datetime.fromisoformat(done.stdout.strip()) == datetime(2026, 11, 27, 8, 30, tzinfo=UTC)
