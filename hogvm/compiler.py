@@ -9,7 +9,7 @@ order they are *emitted* (`multiIf`, `f(params)(args)`, the C-style `for` step).
 Where PostHog would emit bytecode that cannot run (cohort operators, `finally`, placeholders) or
 crash with a Python error (array slices), we raise a `HogCompileError` pointing at the node.
 
-Three deliberate differences, each only for programs where PostHog's bytecode misbehaves:
+Deliberate differences, each only for programs where PostHog's bytecode misbehaves:
 - `between` keeps its operands in hidden stack slots; we number them from the real stack depth,
   so `let ok := x between 1 and 5` and `f(a, x between 1 and 5)` work (PostHog's snapshots only
   show `between` on an empty stack, where both agree).
@@ -17,6 +17,8 @@ Three deliberate differences, each only for programs where PostHog's bytecode mi
   PostHog's offset lands inside an instruction.
 - `if(c, a)` and an even-length `multiIf(...)` push null when nothing matches; PostHog pushes
   nothing, leaving the stack short.
+- a C-style `for` without a condition loops (PostHog's JUMP_IF_FALSE pops a missing value), and
+  an expression as its initializer or step has its value popped (PostHog keeps one per iteration).
 
     >>> compile_hog("return 1 + 2")
     ['_H', 1, 33, 2, 33, 1, 6, 38]
@@ -550,15 +552,29 @@ class _Compiler:
         if node.initializer is not None:
             scope.open_block()
         # Compiled in source order, so the step is compiled before the body it follows.
-        parts = [self.emit_new(part) if part is not None else []
-                 for part in (node.initializer, node.condition, node.increment, node.body)]
-        initializer, condition, increment, body = parts
+        initializer = self.loop_clause(node.initializer)
+        # No condition loops forever. (PostHog emits none, and its JUMP_IF_FALSE pops a value
+        # that is not there.)
+        condition = self.emit_new(node.condition) if node.condition is not None else [Op.TRUE]
+        increment = self.loop_clause(node.increment)
+        body = self.emit_new(node.body)
         out += initializer
         out += condition
         out += (Op.JUMP_IF_FALSE, len(body) + len(increment) + 2, *body, *increment)
         out += (Op.JUMP, -(len(increment) + len(body) + len(condition) + 4))
         if node.initializer is not None:
             scope.close_block(out)
+
+    def loop_clause(self, clause: ast.Node | None) -> list[Any]:
+        """A C-style `for` initializer or step: a declaration, an assignment, or an expression whose
+        value is dropped. (PostHog leaves that value on the stack, one more every iteration,
+        which shifts every slot above it.)"""
+        if clause is None:
+            return []
+        code = self.emit_new(clause)
+        if not isinstance(clause, ast.Statement):
+            code.append(Op.POP)
+        return code
 
     def for_in_statement(self, node: ast.ForInStatement, out: list[Any]) -> None:
         """`for (let k, v in expr)` over hidden locals: the collection, its keys() and values(),

@@ -281,6 +281,27 @@ def test_c_style_for_loop_scopes_its_variable(front_end: str) -> None:
     )
 
 
+def test_c_style_for_without_condition_loops_and_expression_steps_are_popped(front_end: str) -> None:
+    assert compiled("for (;;) { }", front_end) == code("TRUE", "JUMP_IF_FALSE", 2, "JUMP", -5)
+    assert compiled("let i := 0\nfor (i + 1; ; i + 2) { }", front_end) == code(
+        "INTEGER", 0,
+        "INTEGER", 1, "GET_LOCAL", 0, "PLUS", "POP",
+        "TRUE", "JUMP_IF_FALSE", 8, "INTEGER", 2, "GET_LOCAL", 0, "PLUS", "POP", "JUMP", -11,
+        "POP",
+    )
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("let n := 0\nfor (;;) { n := n + 1\nif (n > 3) return n }", 4),
+    ("let out := []\nlet i := 0\nfor (i + 100; i < 3; i + 1) { let x := i * 10\nout := arrayPushBack(out, x)\n"
+     "i := i + 1 }\nreturn out", [0, 10, 20]),
+])
+def test_c_style_for_edge_cases_run_on_both_vms(source: str, expected: Any, node_vm: Any) -> None:
+    bytecode = compile_hog(source)
+    assert execute_bytecode(bytecode).result == expected
+    assert node_vm.run(bytecode)["result"] == expected
+
+
 def test_for_in_with_key_and_value(front_end: str) -> None:
     assert compiled("for (let k, v in {}) { print(k) }", front_end) == code(
         "DICT", 0,                                                  # __H_expr_H__   slot 0
