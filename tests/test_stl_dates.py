@@ -354,15 +354,16 @@ def test_start_of():
 
 def test_wall_clock_reads_use_the_values_zone():
     """Known difference: PostHog's Python VM reads the UTC wall clock and labels it with the zone,
-    so for the Kolkata value below it answers hour 7 (the UTC hour) and its toYear/toMonth of the
-    Berlin value say 2024/12 only by luck of the hour. Its TypeScript VM and ClickHouse read the
-    local time, as we do. For UTC values, which taggers get, all agree."""
+    so below it answers hour 7 for Kolkata and year 2024 for Berlin's new year (the UTC values).
+    Its TypeScript VM and ClickHouse read the local time, as we do. For UTC values, which taggers
+    get, all agree."""
     kolkata = C("toDateTime", "2024-05-03 12:34:56", "Asia/Kolkata")  # 07:04:56 UTC
     assert run(C("extract", "hour", kolkata)) == 12
     assert run(C("dateTrunc", "day", kolkata)) == datetime_value(1714674600.0, "Asia/Kolkata")
-    late_new_year = C("toDateTime", "2024-12-31 23:30:00", "Europe/Berlin")
-    assert run(C("toYear", late_new_year)) == 2024 and run(C("toMonth", late_new_year)) == 12
-    assert run(C("toYYYYMM", C("toTimeZone", late_new_year, "UTC"))) == 202412
+    new_year = C("toDateTime", "2025-01-01 00:30:00", "Europe/Berlin")  # 2024-12-31 23:30 UTC
+    assert [run(C("toYear", new_year)), run(C("toMonth", new_year)), run(C("toYYYYMM", new_year))] == [
+        2025, 1, 202501]
+    assert run(C("toYYYYMM", C("toTimeZone", new_year, "UTC"))) == 202412
     monday_berlin = C("toDateTime", "2024-05-06 00:30:00", "Europe/Berlin")  # still Sunday in UTC
     assert run(C("toStartOfWeek", monday_berlin)) == datetime_value(1714946400.0, "Europe/Berlin")
 
