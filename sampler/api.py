@@ -91,6 +91,9 @@ def _answer(request: TestHogRequest, store: EventStore | None, now: datetime | N
 
 
 def _tag_one(bytecode: list[Any], event: SampledEvent, valid_tag_names: set[str]) -> TestHogResult:
+    if event.problem is not None:
+        return TestHogResult(event_uuid=event.uuid, trace_id=None, input_preview="", output_preview="", tags=[],
+                             reasoning="", error=event.problem)
     outcome = run_hog_tagger(bytecode, event.as_event_data(), valid_tag_names)
     input_raw, output_raw = extract_event_io(event.event, event.properties)
     return TestHogResult(

@@ -45,6 +45,7 @@ class SampledEvent:
     distinct_id: str | None
     timestamp: datetime
     properties: dict[str, Any]
+    problem: str | None = None  # why the properties could not be decoded (they are then empty)
 
     def as_event_data(self) -> dict[str, Any]:
         """The `event_data` dict PostHog hands to `run_hog_tagger`."""
@@ -71,7 +72,15 @@ def sample_events(store: EventStore, sample_count: int, *, now: datetime | None 
     with store.cursor() as cur:
         sql = _sample_sql(len(SAMPLED_EVENT_TYPES))
         rows = cur.execute(sql, [*SAMPLED_EVENT_TYPES, since, sample_count]).fetchall()
-    return [
-        SampledEvent(uuid, event, distinct_id, timestamp, json.loads(properties))
-        for uuid, event, distinct_id, timestamp, properties in rows
-    ]
+    return [_sampled(*row) for row in rows]
+
+
+def _sampled(uuid: str, event: str, distinct_id: str | None, timestamp: datetime, properties: str) -> SampledEvent:
+    try:
+        return SampledEvent(uuid, event, distinct_id, timestamp, json.loads(properties))
+    except RecursionError:
+        # DuckDB stores JSON of any depth; Python's decoder stops near 1000 levels.
+        problem = "Event properties are nested too deeply to decode"
+    except ValueError as exc:
+        problem = f"Event properties are not valid JSON: {exc}"
+    return SampledEvent(uuid, event, distinct_id, timestamp, {}, problem)

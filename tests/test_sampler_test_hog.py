@@ -204,3 +204,16 @@ def test_eight_threads_share_one_store(store: EventStore) -> None:
     for n, bodies in got.items():
         assert all(body == expected[n] for body in bodies)
         assert all(r["reasoning"] == str(n) and r["tags"][0] == str(n) for r in expected[n]["results"])
+
+
+def test_event_too_deep_to_decode_is_reported_not_crashed_on(tmp_path: Path) -> None:
+    deep = "[" * 50_000 + "]" * 50_000
+    dump = tmp_path / "deep.jsonl"
+    dump.write_text('{"uuid": "deep", "event": "$ai_generation", "timestamp": "2026-11-27T11:00:00Z", '
+                    f'"properties": {{"$ai_input": {deep}}}}}\n')
+    with EventStore() as store:
+        store.load([dump])
+        body = test_hog("return ['x']", store=store, now=NOW).model_dump()
+    assert body == {"results": [{"event_uuid": "deep", "trace_id": None, "input_preview": "", "output_preview": "",
+                                 "tags": [], "reasoning": "",
+                                 "error": "Event properties are nested too deeply to decode"}]}
