@@ -179,15 +179,19 @@ def _seconds(moment: _dt.datetime) -> float:
 
 # The date-like strings all of PostHog's VMs accept: an extended-format date, optionally a time
 # (minutes required, seconds optional, a fraction only after seconds) and an offset.
-_DATE_LIKE = re.compile(
+_DATE_LIKE_PATTERN = (
     r"""([0-9]{4})-([0-9]{2})-([0-9]{2})
         (?:[Tt\ ]
             ([01][0-9]|2[0-3]):([0-5][0-9])
             (?::([0-5][0-9])(?:[.,]([0-9]{1,9}))?)?
             (Z|z|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)?
-        )?""",
-    re.VERBOSE,
+        )?"""
 )
+
+
+@functools.cache
+def _date_like() -> re.Pattern[str]:
+    return re.compile(_DATE_LIKE_PATTERN, re.VERBOSE)  # compiled on first use: keeps imports fast
 
 
 def parse_date_like(text: str, zone: str | None = None) -> _dt.datetime | None:
@@ -195,7 +199,7 @@ def parse_date_like(text: str, zone: str | None = None) -> _dt.datetime | None:
 
     Input without an offset is read as wall time in `zone` (UTC when None). Digits beyond
     milliseconds are dropped, not rounded, as PostHog's VMs do."""
-    match = _DATE_LIKE.fullmatch(text.strip())
+    match = _date_like().fullmatch(text.strip())
     if match is None:
         return None
     year, month, day, hour, minute, second, fraction, offset = match.groups()
