@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a tagger on recent $ai_generation events, like PostHog's test_hog")
     run.add_argument("tagger", help="the tagger's Hog source file, or - for standard input")
     where = run.add_mutually_exclusive_group()
-    where.add_argument("--events", nargs="+", metavar="PATH", help="event dumps to load into a throw-away store")
+    where.add_argument("--events", nargs="+", action="extend", metavar="PATH",
+                       help="event dumps to load into a throw-away store (give the tagger first)")
     where.add_argument("--db", metavar="PATH", help="an event database made by `hog-test load --db`")
     run.add_argument("--now", metavar="ISO8601", help="the moment the 7-day window ends (default: now)")
     run.add_argument("--sample-count", type=int, default=5, metavar="N", help="events to sample, 1-10 (default 5)")
