@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sampler.extract import as_tagger_global, extract_event_io, extract_text_from_messages, preview
 
@@ -156,3 +158,27 @@ def test_reference_events() -> None:
     assert extract_event_io("$ai_generation", error_429) == ([{"role": "user", "content": "hi"}], "")
     embedding = json.loads((REFERENCE / "openai_embedding.json").read_text())["properties"]
     assert extract_event_io("$ai_embedding", embedding) == ("", "")
+
+
+# -- robustness: any JSON an event can carry --------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["role", "content", "text", "tool_calls", "tool_call_id", "function", "name",
+                         "arguments", "id", "type"]) | st.text(max_size=5), inner, max_size=5),
+    max_leaves=30,
+)
+
+
+@given(props=st.dictionaries(st.sampled_from(["$ai_input", "$ai_input_state", "$ai_output_choices", "$ai_output",
+                                              "$ai_output_state", "$ai_trace_id"]), json_values),
+       event=st.sampled_from(["$ai_generation", "$ai_span", "$ai_trace"]))
+def test_any_event_json_gives_text_never_an_exception(props: dict, event: str) -> None:
+    input_raw, output_raw = extract_event_io(event, props)
+    for raw in (input_raw, output_raw):
+        assert isinstance(extract_text_from_messages(raw), str)
+        assert len(preview(raw)) <= 200
+        tagger_value = as_tagger_global(raw)
+        if isinstance(raw, list | dict):
+            assert json.loads(tagger_value) == raw
