@@ -217,3 +217,29 @@ def test_event_too_deep_to_decode_is_reported_not_crashed_on(tmp_path: Path) -> 
     assert body == {"results": [{"event_uuid": "deep", "trace_id": None, "input_preview": "", "output_preview": "",
                                  "tags": [], "reasoning": "",
                                  "error": "Event properties are nested too deeply to decode"}]}
+
+
+def test_any_event_properties_run_without_error() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from hogvm import compile_hog
+
+    bytecode = compile_hog("print(input, output, length(keys(properties))); return [output, event.distinct_id]")
+    values = st.recursive(
+        st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(max_size=10),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+        max_leaves=15,
+    )
+
+    @given(props=st.dictionaries(st.sampled_from(["$ai_input", "$ai_output_choices", "$ai_output", "x"]), values),
+           distinct_id=st.text(max_size=5))
+    def check(props: dict, distinct_id: str) -> None:
+        event = {"uuid": "u", "event": "$ai_generation", "distinct_id": distinct_id, "properties": props}
+        outcome = run_hog_tagger(bytecode, event, set())
+        assert outcome["error"] is None, outcome
+        assert outcome["tags"][-1] == distinct_id
+        assert outcome["reasoning"].endswith(str(len(props)))
+
+    check()
