@@ -74,13 +74,17 @@ _CASE_WITH_EXPRESSION_CALLS = frozenset({"transform", "_caseWithExpression"})
 
 
 def compile_hog(source: str) -> list[Any]:
-    """Parse and compile Hog source to `["_H", 1, ...]` bytecode.
+    """Parse and compile Hog source to `["_H", 1, ...]` bytecode, with the source checks of
+    PostHog's `compile_hog` (see hogvm/source_checks.py).
 
     Raises `HogSyntaxError` or `HogCompileError` (with line, column and the source)."""
     from grammar import parse_program
+    from hogvm.source_checks import reject_hyphenated_names
 
     try:
-        return compile_program(parse_program(source))
+        program = parse_program(source)
+        reject_hyphenated_names(program, source)
+        return compile_program(program)
     except HogCompileError as err:
         if err.source is None:
             err.source = source

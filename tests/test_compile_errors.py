@@ -125,3 +125,25 @@ def test_nesting_just_under_the_limit_compiles() -> None:
         expr = ast.Not(expr)
     bytecode = compile_program(ast.Program([ast.ReturnStatement(expr)]))
     assert bytecode.count(5) == MAX_NESTING - 5  # one NOT per level
+
+
+@pytest.mark.parametrize(("source", "message", "line", "column"), [
+    ("return properties.$ai-model", "properties['$ai-model']", 1, 8),
+    ("let x := 1\nreturn [x, event.properties.gpt-x]", "event.properties['gpt-x']", 2, 12),
+])
+def test_hyphen_touching_a_property_chain_is_rejected(source: str, message: str, line: int, column: int) -> None:
+    # PostHog's compile_hog rejects `a.b-c`: it is `a.b - c`, almost never what was meant.
+    with pytest.raises(HogCompileError) as caught:
+        compile_hog(source)
+    assert caught.value.message == (
+        "Hyphens are not supported in identifiers and are interpreted as subtraction. "
+        f"Use bracket notation: {message}"
+    )
+    assert (caught.value.line, caught.value.column, caught.value.source) == (line, column, source)
+
+
+@pytest.mark.parametrize("source", [
+    "return properties.a - b", "return properties.a -b", "return properties.a- b", "return a-b", "return a.b-c.d",
+])
+def test_subtraction_with_spaces_or_plain_names_compiles(source: str) -> None:
+    assert compile_hog(source)[-2] == 7  # MINUS, then RETURN
