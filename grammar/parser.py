@@ -951,7 +951,10 @@ class _Builder:
             children = []
             for child in c[4] or ():
                 if type(child) is Token:
-                    children.append(ast.Constant(value=str(child), line=child.line, column=child.column))
+                    text = str(child)
+                    if not text.strip() and ("\n" in text or "\r" in text):
+                        continue  # layout between tags on separate lines is not content
+                    children.append(ast.Constant(value=text, line=child.line, column=child.column))
                 else:
                     children.append(child)
             if children:
