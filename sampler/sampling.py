@@ -18,23 +18,18 @@ from sampler.store import EVENTS_TABLE, EventStore
 SAMPLED_EVENT_TYPES = ("$ai_generation",)
 LOOKBACK = timedelta(days=7)
 
-# Two steps: the top-N search reads only `event` and `timestamp` (ordering by `timestamp` alone
-# lets DuckDB skip row groups older than the current top N); the wide `properties` column is then
-# fetched for the chosen rows only. Event types are bound one placeholder each: an array
-# parameter would turn the filter into a join.
+
+# Ordering by `timestamp` alone lets DuckDB's top-N skip row groups older than the current N and
+# fetch the wide `properties` column for the winners only; ties are ordered afterwards, in Python.
+# Event types are bound one placeholder each: an array parameter would turn the filter into a join.
 def _sample_sql(type_count: int) -> str:
     placeholders = ", ".join("?" * type_count)
     return f"""
-    WITH chosen AS (
-        SELECT rowid AS row_id, timestamp AS ts
-        FROM {EVENTS_TABLE}
-        WHERE event IN ({placeholders}) AND timestamp > ?::TIMESTAMPTZ
-        ORDER BY timestamp DESC
-        LIMIT ?
-    )
     SELECT uuid, event, distinct_id, timestamp, properties::VARCHAR
-    FROM {EVENTS_TABLE} JOIN chosen ON {EVENTS_TABLE}.rowid = chosen.row_id
-    ORDER BY chosen.ts DESC, uuid
+    FROM {EVENTS_TABLE}
+    WHERE event IN ({placeholders}) AND timestamp > ?::TIMESTAMPTZ
+    ORDER BY timestamp DESC
+    LIMIT ?
     """
 
 
@@ -72,6 +67,8 @@ def sample_events(store: EventStore, sample_count: int, *, now: datetime | None 
     with store.cursor() as cur:
         sql = _sample_sql(len(SAMPLED_EVENT_TYPES))
         rows = cur.execute(sql, [*SAMPLED_EVENT_TYPES, since, sample_count]).fetchall()
+    rows.sort(key=lambda row: row[0])  # uuid, then (stable) newest first
+    rows.sort(key=lambda row: row[3], reverse=True)
     return [_sampled(*row) for row in rows]
 
 
