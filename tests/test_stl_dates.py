@@ -484,6 +484,9 @@ PYTHON_NOT_TYPESCRIPT = [
     # Python's dateDiff truncates seconds toward zero; TS floors
     (C("dateDiff", "second", C("toDateTime", "2024-01-01 00:00:01.5"), C("toDateTime", "2024-01-01 00:00:00")),
      -1, -2),
+    # luxon's diff counts a calendar month as 30 days when converting to hours; Python subtracts
+    (C("dateDiff", "hour", C("toDateTime", "2024-05-11 12:00:00"), C("toDateTime", "2024-06-11 12:00:00")),
+     744, 720),
     # Python's extract reads 'YYYY-MM-DD HH:MM:SS'; luxon's fromISO does not (NaN)
     (C("extract", "second", "2024-05-03 12:34:56"), 56, {"__nonFinite__": "NaN"}),
 ]

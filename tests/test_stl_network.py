@@ -86,3 +86,14 @@ def test_matches_prefix_arithmetic(address, base, prefix):
 def test_ipv6_agrees_with_typescript_vm(node_vm, address, base, prefix):
     expr = C("isIPAddressInRange", str(address), f"{base}/{prefix}")
     assert call_node(node_vm, expr)["result"] is run(expr)
+
+
+def test_long_strings_are_answered_without_caching_them():
+    from hogvm.stl import network
+
+    before = network._cached_address.cache_info().currsize
+    assert run(C("isIPAddressInRange", "1" * 10_000, "10.0.0.0/8")) is False
+    scoped = "fe80::1%" + "a" * 200  # a scope id makes a valid address of any length
+    assert run(C("isIPAddressInRange", scoped, "fe80::/10")) is True
+    assert run(C("isIPAddressInRange", "10.0.0.1", "10.0.0.0/8" + " " * 200)) is False
+    assert network._cached_address.cache_info().currsize == before

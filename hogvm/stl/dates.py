@@ -81,7 +81,7 @@ def _zones_by_lowercase_name() -> dict[str, str]:
 def _load_zone(name: str) -> _dt.tzinfo | None:
     if name == "UTC":
         return UTC
-    if len(name) > 64 or not _ZONE_NAME.fullmatch(name):
+    if not _ZONE_NAME.fullmatch(name):
         return None  # never let arbitrary text reach the file system
     try:
         return zoneinfo.ZoneInfo(name)
@@ -94,7 +94,7 @@ def get_zone(name: Any) -> _dt.tzinfo:
     """The tzinfo for an IANA zone name; `HogVMException` for anything else."""
     if type(name) is not str:
         raise HogVMException(f"Time zone must be a string, got {_type_name(name)}")
-    zone = _load_zone(name)
+    zone = _load_zone(name) if len(name) <= 64 else None  # long text is no zone; don't cache it
     if zone is None:
         raise HogVMException(f"Unknown time zone: {name!r}")
     return zone

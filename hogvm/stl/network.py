@@ -4,6 +4,10 @@ Semantics are those of PostHog's Python VM (the standard library's `ipaddress`):
 network in CIDR notation with host bits allowed (`10.1.2.3/8`); a bare address is a one-address
 range; IPv4 and IPv6 never match each other; anything unparseable, or not a string, is simply
 not in range (false), never an error.
+
+Parsing with `ipaddress` is the slow part, and taggers test a few constant ranges against the
+same event's address over and over, so parsed ranges and addresses are cached (bounded) as plain
+(version, integer) pairs and the test itself is one mask-and-compare.
 """
 
 from __future__ import annotations
@@ -14,27 +18,54 @@ from typing import Any
 
 from hogvm.stl.registry import StlContext, builtin
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# (IP version, network address as an int, netmask as an int)
+Network = tuple[int, int, int]
+# (IP version, address as an int)
+Address = tuple[int, int]
 
 
-@functools.lru_cache(maxsize=256)  # taggers test many addresses against a few constant ranges
-def _network(cidr: str) -> IPNetwork | None:
+# Longer text is never an address ('ffff:...:255.255.255.255%' + a scope id) and is not cached,
+# so the caches cannot pin large strings in memory.
+MAX_CACHED_LENGTH = 100
+
+
+def _parse_network(cidr: str) -> Network | None:
     try:
-        return ipaddress.ip_network(cidr, strict=False)
+        network = ipaddress.ip_network(cidr, strict=False)
     except ValueError:
         return None
+    return network.version, int(network.network_address), int(network.netmask)
+
+
+def _parse_address(text: str) -> Address | None:
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return address.version, int(address)
+
+
+_cached_network = functools.lru_cache(maxsize=256)(_parse_network)
+_cached_address = functools.lru_cache(maxsize=1024)(_parse_address)
+
+
+def _network(cidr: str) -> Network | None:
+    return _cached_network(cidr) if len(cidr) <= MAX_CACHED_LENGTH else _parse_network(cidr)
+
+
+def _address(text: str) -> Address | None:
+    return _cached_address(text) if len(text) <= MAX_CACHED_LENGTH else _parse_address(text)
 
 
 def is_ip_address_in_range(address: Any, cidr: Any) -> bool:
     if type(address) is not str or type(cidr) is not str:
         return False
     network = _network(cidr)
-    if network is None:
+    parsed = _address(address) if network is not None else None
+    if parsed is None or network is None:
         return False
-    try:
-        return ipaddress.ip_address(address) in network
-    except ValueError:
-        return False
+    version, network_bits, mask = network
+    return parsed[0] == version and parsed[1] & mask == network_bits
 
 
 @builtin("isIPAddressInRange", 2, 2)
