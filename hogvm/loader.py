@@ -21,6 +21,7 @@ Decoded chunks are immutable and cached, so a tagger run on thousands of events 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -327,7 +328,9 @@ def _cached_root(bytecode: list[Any]) -> Chunk:
     if chunk is None:
         chunk = decode_chunk(bytecode)
         if len(_cache) >= _CACHE_SIZE:
-            del _cache[next(iter(_cache))]
+            # another thread may be evicting too: losing that race is harmless
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+                del _cache[next(iter(_cache))]
         _cache[key] = chunk
     return chunk
 

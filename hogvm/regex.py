@@ -11,6 +11,7 @@ Matching is a *search* (unanchored), as in both reference VMs: `'xabcx' =~ 'abc'
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import re2
@@ -58,9 +59,15 @@ def compile_pattern(pattern: str, ignore_case: bool = False) -> Any:
     except (TypeError, ValueError) as error:  # e.g. a lone surrogate that cannot be UTF-8 encoded
         raise HogVMException(f"Invalid regex pattern: {error}") from None
     if len(_cache) >= _CACHE_SIZE:
-        del _cache[next(iter(_cache))]  # evict the oldest entry
+        _evict_oldest(_cache)
     _cache[key] = compiled
     return compiled
+
+
+def _evict_oldest(cache: dict[Any, Any]) -> None:
+    # Another thread may be evicting at the same moment: losing that race is harmless.
+    with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+        del cache[next(iter(cache))]
 
 
 def regex_search(pattern: str, text: str, ignore_case: bool = False) -> bool:
@@ -115,6 +122,6 @@ def like_regex_cached(pattern: str) -> str:
     if translated is None:
         translated = like_to_regex(pattern)
         if len(_like_cache) >= _CACHE_SIZE:
-            del _like_cache[next(iter(_like_cache))]
+            _evict_oldest(_like_cache)
         _like_cache[pattern] = translated
     return translated
