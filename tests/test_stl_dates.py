@@ -320,6 +320,12 @@ def test_date_diff():
     assert run(C("dateDiff", "minute", start, C("toDateTime", "2023-12-31 23:58:30"))) == -2
     # seconds truncate toward zero (Python's int()); PostHog's TS VM floors to -2
     assert run(C("dateDiff", "second", C("toDateTime", "2024-01-01 00:00:01.5"), start)) == -1
+    # across a DST change: 23 real hours between the two noons in Berlin, one calendar day
+    saturday = C("toDateTime", "2024-03-30 12:00:00", "Europe/Berlin")
+    sunday = C("toDateTime", "2024-03-31 12:00:00", "Europe/Berlin")
+    assert run(C("dateDiff", "hour", saturday, sunday)) == 23
+    assert run(C("dateDiff", "day", saturday, sunday)) == 0
+    assert run(C("dateDiff", "month", saturday, sunday)) == 0
     with pytest.raises(HogVMException, match="dateDiff: unsupported unit 'quarter'"):
         run(C("dateDiff", "quarter", jan1, mar1))
     with pytest.raises(HogVMException, match="dateDiff: could not parse date: 'nope'"):
@@ -444,6 +450,8 @@ AGREED_WITH_TYPESCRIPT = [
     C("dateDiff", "day", C("toDate", "2024-01-01"), C("toDate", "2024-03-01")),
     C("dateDiff", "month", C("toDate", "2024-01-31"), C("toDate", "2024-02-01")),
     C("dateDiff", "hour", C("toDateTime", "2024-01-01 00:00:00"), C("toDateTime", "2024-01-01 05:59:59")),
+    C("dateDiff", "day", C("toDateTime", "2024-03-30 12:00:00", "Europe/Berlin"),
+      C("toDateTime", "2024-03-31 12:00:00", "Europe/Berlin")),
     C("dateTrunc", "hour", C("toDateTime", "2024-05-03 12:34:56", "Asia/Kolkata")),
     C("dateTrunc", "year", C("toDateTime", "2024-05-03 12:34:56", "Europe/Berlin")),
     C("toStartOfDay", C("toDateTime", "2024-05-03 22:34:56", "America/Los_Angeles")),
@@ -487,6 +495,10 @@ PYTHON_NOT_TYPESCRIPT = [
     # luxon's diff counts a calendar month as 30 days when converting to hours; Python subtracts
     (C("dateDiff", "hour", C("toDateTime", "2024-05-11 12:00:00"), C("toDateTime", "2024-06-11 12:00:00")),
      744, 720),
+    # the same luxon rounding makes the 23 hours across a DST change 24 (PostHog's Python VM,
+    # reading UTC wall clocks as Berlin time, says 22; 23 is the elapsed time)
+    (C("dateDiff", "hour", C("toDateTime", "2024-03-30 12:00:00", "Europe/Berlin"),
+       C("toDateTime", "2024-03-31 12:00:00", "Europe/Berlin")), 23, 24),
     # Python's extract reads 'YYYY-MM-DD HH:MM:SS'; luxon's fromISO does not (NaN)
     (C("extract", "second", "2024-05-03 12:34:56"), 56, {"__nonFinite__": "NaN"}),
 ]

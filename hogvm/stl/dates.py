@@ -506,7 +506,8 @@ def date_diff(args: list[Any], ctx: StlContext) -> int:
     unit, start_value, end_value = args
     start = _wall_clock_or_string(start_value, "dateDiff")
     end = _wall_clock_or_string(end_value, "dateDiff")
-    elapsed = end - start  # absolute time between the instants
+    # absolute time between the instants (two datetimes sharing a tzinfo would subtract wall clocks)
+    elapsed = end.astimezone(UTC) - start.astimezone(UTC)
     if unit == "second":
         return int(elapsed.total_seconds())
     if unit == "minute":
@@ -559,6 +560,7 @@ def _start_of(fn: str, unit: str, value: Any) -> dict[str, Any]:
 
 @builtin("toStartOfDay", 1, 2)
 def to_start_of_day(args: list[Any], ctx: StlContext) -> dict[str, Any]:
+    # The optional second argument (ClickHouse's zone) is ignored, as in both PostHog VMs.
     return _start_of("toStartOfDay", "day", args[0])
 
 
