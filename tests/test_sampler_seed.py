@@ -93,3 +93,15 @@ def test_open_default_store_uses_the_env_path(monkeypatch: pytest.MonkeyPatch, t
     finally:
         store.close()
     assert target.is_file()
+
+
+def test_fixture_file_is_what_its_generator_writes() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("fixture_generator", FIXTURE.parent / "generate.py")
+    assert spec is not None and spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)  # a fresh module: the same random sequence as the script
+    text = "".join(json.dumps(event, ensure_ascii=False) + "\n" for event in generator.build_events())
+    assert text == FIXTURE.read_text(encoding="utf-8")
+    assert len(text.splitlines()) >= 200
