@@ -174,7 +174,7 @@ class Tagger(BaseModel):
     description: str = ""
     enabled: bool = False
     tagger_type: TaggerType = TaggerType.LLM
-    tagger_config: dict[str, Any] = Field(default_factory=dict)
+    tagger_config: dict[str, Any]  # required, as in the API; validated for `tagger_type` when not empty
     conditions: list[TaggerCondition] = Field(default_factory=list)
     model_configuration: ModelConfiguration | None = None
     created_at: datetime | None = None

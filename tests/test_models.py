@@ -140,9 +140,15 @@ def test_tagger_shape() -> None:
     ]
 
 
-def test_tagger_config_is_validated_for_its_type() -> None:
+def test_tagger_config_is_required_and_validated_for_its_type() -> None:
     with pytest.raises(ValidationError, match="Field required"):
         Tagger(name="t", tagger_type="llm", tagger_config={"source": "return []", "tags": TAGS})
+    with pytest.raises(ValidationError, match="tagger_config"):
+        Tagger.model_validate({"name": "t"})
+    # Switching the type without a config for the new type is refused (PostHog: 400 on tagger_config).
+    llm_config = validate_tagger_config("llm", {"prompt": "p", "tags": TAGS})
+    with pytest.raises(ValidationError, match="source"):
+        Tagger(name="t", tagger_type="hog", tagger_config=llm_config)
 
 
 def test_condition_rollout_bounds() -> None:
