@@ -14,6 +14,7 @@ sandbox safe: repetition and integer multiplication refuse results that would be
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Any
 
 from hogvm.errors import HogVMException, HogVMMemoryExceededException
@@ -88,11 +89,16 @@ def modulo(a: Any, b: Any) -> Any:
 def unify_comparison_types(left: Any, right: Any) -> tuple[Any, Any]:
     """Bring a pair of values to comparable types, exactly as PostHog's Python VM does.
 
-    bool vs string: 'true'/'false' (any case) become booleans, other strings their truthiness;
-    bool vs number: the bool becomes 0/1; number vs string: the string is parsed as a float when
-    it can be (`'1' = 1`), otherwise both stay as they are."""
+    Dates and datetimes compare by epoch seconds, with each other and with a date-like string
+    (`timestamp > toDateTime('2026-06-01')`); bool vs string: 'true'/'false' (any case) become
+    booleans, other strings their truthiness; bool vs number: the bool becomes 0/1; number vs
+    string: the string is parsed as a float when it can be (`'1' = 1`), otherwise both stay."""
     left_type = type(left)
     right_type = type(right)
+    if left_type is dict or right_type is dict:
+        temporal = _unify_temporal(left, right)
+        if temporal is not None:
+            return temporal
     if left_type is bool and right_type is str:
         return left, _string_as_bool(right)
     if left_type is str and right_type is bool:
@@ -106,6 +112,43 @@ def unify_comparison_types(left: Any, right: Any) -> tuple[Any, Any]:
     if left_type is str and right_type in (int, float, bool):
         return _string_as_number(left), right
     return left, right
+
+
+def _temporal_seconds(value: Any) -> float | None:
+    """Epoch seconds of a Hog datetime, or of a Hog date at midnight UTC; else None."""
+    if type(value) is not dict:
+        return None
+    if value.get("__hogDateTime__") is not None and "dt" in value:
+        seconds = value["dt"]
+        return seconds if type(seconds) in (int, float) else None
+    if value.get("__hogDate__") is not None:
+        fields = (value.get("year"), value.get("month"), value.get("day"))
+        if all(type(field) is int for field in fields):
+            try:
+                return _dt.datetime(*fields, tzinfo=_dt.UTC).timestamp()  # type: ignore[misc]
+            except (ValueError, OverflowError):
+                return None
+    return None
+
+
+def _unify_temporal(left: Any, right: Any) -> tuple[Any, Any] | None:
+    left_seconds = _temporal_seconds(left)
+    right_seconds = _temporal_seconds(right)
+    if left_seconds is not None and right_seconds is not None:
+        return left_seconds, right_seconds
+    if left_seconds is None and right_seconds is None:
+        return None
+    from hogvm.stl.dates import date_string_to_seconds  # the dates library parses like toDateTime
+
+    if left_seconds is not None and type(right) is str:
+        parsed = date_string_to_seconds(right)
+        if parsed is not None:
+            return left_seconds, parsed
+    if right_seconds is not None and type(left) is str:
+        parsed = date_string_to_seconds(left)
+        if parsed is not None:
+            return parsed, right_seconds
+    return None
 
 
 def _string_as_bool(text: str) -> bool:

@@ -589,11 +589,11 @@ class _Run:
                 elif op == o_eq:
                     a = pop()
                     b = stack[-1]
-                    stack[-1] = a == b if type(a) is type(b) else operators.equals(a, b)
+                    stack[-1] = a == b if type(a) is type(b) and type(a) is not dict else operators.equals(a, b)
                 elif op == o_not_eq:
                     a = pop()
                     b = stack[-1]
-                    stack[-1] = a != b if type(a) is type(b) else operators.not_equals(a, b)
+                    stack[-1] = a != b if type(a) is type(b) and type(a) is not dict else operators.not_equals(a, b)
                 elif op == o_gt_eq:
                     a = pop()
                     b = stack[-1]

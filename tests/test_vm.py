@@ -380,3 +380,28 @@ def test_a_loop_body_can_still_update_its_variable_for_its_own_closures() -> Non
         return arrayMap(f -> f(), fns)
     """
     assert result_of(source) == [1, 3, 5]  # JavaScript prints the same
+
+
+# --- comparisons of dates ------------------------------------------------------------------
+
+
+@pytest.mark.oracle
+def test_dates_and_datetimes_compare_by_instant_also_with_date_strings(node_vm: Any) -> None:
+    # PostHog's current VMs order temporal values by epoch seconds (realtime "is date after"
+    # filters compare an ISO `timestamp` string with toDateTime(...)).
+    source = """
+        let later := toDateTime('2026-06-28T00:00:00Z')
+        let earlier := toDateTime('2026-06-23T00:00:00Z')
+        return [later > earlier, later < earlier, later > '2026-06-01', '2026-07-01' > later,
+                later = toDateTime('2026-06-28T02:00:00+02:00'), toDate('2024-01-01') < toDate('2024-01-02'),
+                toDate('2026-06-28') = later]
+    """
+    bytecode = compile_hog(source)
+    expected = [True, False, True, True, True, True, True]
+    assert execute_bytecode(bytecode).result == expected
+    assert node_vm.run(bytecode)["result"] == expected
+
+
+def test_a_datetime_and_a_non_date_string_do_not_order() -> None:
+    error = error_of("return toDateTime('2026-06-28T00:00:00Z') > 'soon'")
+    assert "'>' not supported" in str(error)
