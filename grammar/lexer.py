@@ -19,8 +19,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-from lark import Token
-
 from grammar.errors import HogSyntaxError
 
 # Deeper bracket nesting than this is rejected before parsing: the AST consumers (compiler,
@@ -119,6 +117,24 @@ def unescape(text: str, quote: str) -> str:
     return text
 
 
+class Token:
+    """A lexed token: `type` is the grammar's terminal name, `value` the source text, `line` and
+    `column` 1-based, `start_pos` the offset. (Lark's own Token, a str subclass, costs several
+    times more to create; the parser only needs these five fields.)"""
+
+    __slots__ = ("column", "line", "start_pos", "type", "value")
+
+    def __init__(self, type: str, value: str, start_pos: int, line: int, column: int) -> None:
+        self.type = type
+        self.value = value
+        self.start_pos = start_pos
+        self.line = line
+        self.column = column
+
+    def __repr__(self) -> str:
+        return f"Token({self.type}, {self.value!r}, {self.line}:{self.column})"
+
+
 class _Positions:
     """Maps string offsets to 1-based (line, column)."""
 
@@ -167,6 +183,9 @@ class _Lexer:
         self.source = source
         self.position = _Positions(source)
         self.tokens: list[Token] = []
+        self.line = 1  # line of offset `scanned`, whose line starts at offset `line_start`
+        self.line_start = 0
+        self.scanned = 0
         # Lexer modes, innermost last: "code" (opened by `{`), "fstring", "tag_open",
         # "tag_close", "tag_text". The bottom "code" level is implicit (an empty stack).
         self.modes: list[str] = []
@@ -178,8 +197,15 @@ class _Lexer:
         return HogSyntaxError(message, line=line, column=column, source=self.source)
 
     def emit(self, kind: str, value: str, start: int) -> None:
-        line, column = self.position(start)
-        self.tokens.append(Token(kind, value, start, line, column))
+        # Tokens come in source order, so lines are counted incrementally between tokens.
+        scanned = self.scanned
+        if start > scanned:
+            newlines = self.source.count("\n", scanned, start)
+            if newlines:
+                self.line += newlines
+                self.line_start = self.source.rfind("\n", scanned, start) + 1
+            self.scanned = start
+        self.tokens.append(Token(kind, value, start, self.line, start - self.line_start + 1))
 
     def push(self, mode: str, start: int) -> None:
         if len(self.modes) >= MAX_NESTING:
@@ -455,8 +481,7 @@ def _merge_operators(tokens: list[Token]) -> list[Token]:
                 fused += "_COHORT"
                 i += 1
             if fused is not None:
-                tok = Token(fused, tok.value, tok.start_pos, tok.line, tok.column)
-                kind = fused
+                tok.type = kind = fused
         out.append(tok)
         prev_type = kind
         i += 1
@@ -502,14 +527,13 @@ def _classify(tokens: list[Token]) -> list[Token]:
         elif kind == "LBRACE" and (prev_type is None or prev_type in _BLOCK_AFTER or prev_type == "ARROW"):
             colon, statement_only = _scan_top_level(tokens, i + 1, matching.get(i, n), matching)
             if statement_only or (prev_type != "ARROW" and not colon):
-                tokens[i] = Token("LBRACE_BLOCK", "{", tok.start_pos, tok.line, tok.column)
+                tok.type = "LBRACE_BLOCK"
         prev_type = tokens[i].type
     return tokens
 
 
 def _retype(tokens: list[Token], i: int, kind: str) -> None:
-    tok = tokens[i]
-    tokens[i] = Token(kind, tok.value, tok.start_pos, tok.line, tok.column)
+    tokens[i].type = kind
 
 
 def _mark_lambda_params(tokens: list[Token], last: int, opener_of: dict[int, int]) -> None:

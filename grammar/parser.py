@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import lark
-from lark import Lark, Token
+from lark import Lark
 from lark.lexer import Lexer
 
 from grammar import ast
 from grammar.errors import HogSyntaxError
-from grammar.lexer import MAX_NESTING, tokenize, unescape
+from grammar.lexer import MAX_NESTING, Token, tokenize, unescape
 
 __all__ = ["MAX_NESTING", "MAX_SOURCE_LENGTH", "parse_expression", "parse_program"]
 
@@ -151,7 +151,7 @@ class _UnexpectedToken(Exception):
         self.expected = {symbol for symbol in row if symbol.isupper()}
 
 
-_END = Token("$END", "")
+_END = Token("$END", "", 0, 0, 0)
 _tables: _Tables | None = None
 _tables_lock = threading.Lock()
 
@@ -314,14 +314,15 @@ _CLOSER_OF = {"LPAREN": "RPAREN", "LPAREN_LAMBDA": "RPAREN", "LBRACKET": "RBRACK
 def _found(token: Token) -> str:
     kind = token.type
     if kind in ("IDENTIFIER", "QUOTED_IDENTIFIER", "LAMBDA_PARAM"):
-        return f"name '{token}'"
+        return f"name '{token.value}'"
     if kind in ("INT", "FLOAT"):
-        return f"number {token}"
+        return f"number {token.value}"
     if kind in ("STRING", "INTERVAL_STRING"):
-        return f"string {token}" if len(token) <= 40 else f"string {token[:37]}...'"
+        text = token.value
+        return f"string {text}" if len(text) <= 40 else f"string {text[:37]}...'"
     if kind in _TOKEN_NAMES:
         return _TOKEN_NAMES[kind]
-    return f"'{token}'"
+    return f"'{token.value}'"
 
 
 def _innermost_closer(tokens: list[Token], failed: Token) -> str | None:
@@ -348,42 +349,55 @@ def _end_position(source: str) -> tuple[int, int]:
 
 
 def _check_depth(program: ast.Program, source: str) -> None:
-    """Reject ASTs nested deeper than MAX_NESTING, without recursion."""
-    stack: list[tuple[Any, int]] = [(program, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_NESTING:
-            line, column = _position_of(node)
-            raise HogSyntaxError(f"Nesting too deep (more than {MAX_NESTING} levels)", line=line,
-                                 column=column, source=source)
-        if isinstance(node, ast.Node):
-            for name in _fields_of(type(node)):
-                value = getattr(node, name)
-                if isinstance(value, (ast.Node, list, tuple)):
-                    stack.append((value, depth + 1 if isinstance(value, ast.Node) else depth))
-        elif isinstance(node, (list, tuple)):
-            for value in node:
-                if isinstance(value, (ast.Node, list, tuple)):
-                    stack.append((value, depth + 1 if isinstance(value, ast.Node) else depth))
+    """Reject ASTs nested deeper than MAX_NESTING (the recursion here is bounded by it)."""
+    deepest = _deepest_node(program, 1)
+    if deepest is not None:
+        raise HogSyntaxError(f"Nesting too deep (more than {MAX_NESTING} levels)", line=deepest.line,
+                             column=deepest.column, source=source)
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+def _deepest_node(node: ast.Node, depth: int) -> ast.Node | None:
+    """A node deeper than MAX_NESTING below `node` (at `depth`), or None."""
+    if depth > MAX_NESTING:
+        return node
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, ast.Node):
+            found = _deepest_node(value, depth + 1)
+            if found is not None:
+                return found
+        elif type(value) is list:
+            for item in value:
+                if isinstance(item, ast.Node):
+                    found = _deepest_node(item, depth + 1)
+                elif type(item) is tuple:  # Dict items
+                    found = _deepest_node(item[0], depth + 1) or _deepest_node(item[1], depth + 1)
+                else:
+                    continue
+                if found is not None:
+                    return found
+    return None
 
 
-def _fields_of(cls: type) -> tuple[str, ...]:
-    names = _FIELDS.get(cls)
+# Fields that never hold nodes (names, operators, flags, positions).
+_LEAF_FIELDS = frozenset({"line", "column", "value", "chain", "op", "name", "params", "args",
+                          "distinct", "is_null_comparison_style", "nullish", "negated", "index",
+                          "type_name", "key_var", "value_var", "var", "type", "kind"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    names = _CHILD_FIELDS.get(cls)
     if names is None:
-        names = tuple(f for f in cls.__dataclass_fields__ if f not in ("line", "column"))
-        _FIELDS[cls] = names
+        names = tuple(f for f in cls.__dataclass_fields__ if f not in _LEAF_FIELDS)
+        if cls is ast.Call:  # Call.args and Call.params hold expressions (Lambda.args are names)
+            names = ("args", "params")
+        elif cls is ast.ExprCall:
+            names = ("expr", "args")
+        elif cls is ast.HogQLXAttribute:
+            names = ("value",)
+        _CHILD_FIELDS[cls] = names
     return names
-
-
-def _position_of(node: Any) -> tuple[int | None, int | None]:
-    while isinstance(node, (list, tuple)) and node:
-        node = node[0]
-    if isinstance(node, ast.Node):
-        return node.line, node.column
-    return None, None
 
 
 # ---------------------------------------------------------------------------- tree building
@@ -405,12 +419,13 @@ _TRIM_FUNCTIONS = {"leading": "trimLeft", "trailing": "trimRight", "both": "trim
 
 def _name(token: Token) -> str:
     if token.type == "QUOTED_IDENTIFIER":
-        return unescape(token[1:-1], token[0])
-    return str(token)
+        text = token.value
+        return unescape(text[1:-1], text[0])
+    return token.value
 
 
 def _number(token: Token) -> int | float:
-    text = str(token)
+    text = token.value
     kind = token.type
     if kind == "INT":
         prefix = text[:2].lower()
@@ -442,10 +457,15 @@ _parse_state = threading.local()
 def _start(node: ast.Node) -> tuple[int, int]:
     starts = _parse_state.paren_starts
     if starts:
-        start = starts.get(id(node))
-        if start is not None:
-            return start
+        entry = starts.get(id(node))
+        # The entry holds the node itself: it stays alive, so its id cannot be reused by a new node.
+        if entry is not None and entry[0] is node:
+            return entry[1], entry[2]
     return node.line, node.column
+
+
+def _mark_start(node: ast.Node, token: Token) -> None:
+    _parse_state.paren_starts[id(node)] = (node, token.line, token.column)
 
 
 class _IsNull:
@@ -585,7 +605,7 @@ def _binary(op: Token, left: ast.Expr, right: ast.Expr) -> ast.Expr:
         if type(right) is ast.Call and right.name == "concat" and right.params is None:
             return ast.Call(name="concat", args=[*args, *right.args], line=line, column=column)
         return ast.Call(name="concat", args=[*args, right], line=line, column=column)
-    return ast.ArithmeticOperation(left=left, op=str(op), right=right, line=line, column=column)
+    return ast.ArithmeticOperation(left=left, op=op.value, right=right, line=line, column=column)
 
 
 class _Builder:
@@ -734,7 +754,7 @@ class _Builder:
 
     def not_call(self, c: list) -> ast.Call:
         kw = c[0]
-        return ast.Call(name=str(kw), args=[c[2]], line=kw.line, column=kw.column)
+        return ast.Call(name=kw.value, args=[c[2]], line=kw.line, column=kw.column)
 
     def signed_number(self, c: list) -> ast.Constant:
         sign, number = c
@@ -763,7 +783,7 @@ class _Builder:
     def tuple_access(self, c: list) -> ast.TupleAccess:
         obj, op, index = c
         line, column = _start(obj)
-        return ast.TupleAccess(tuple=obj, index=int(index), nullish=op.type == "NULL_PROPERTY",
+        return ast.TupleAccess(tuple=obj, index=int(index.value), nullish=op.type == "NULL_PROPERTY",
                                line=line, column=column)
 
     def member(self, c: list) -> ast.ArrayAccess:
@@ -803,15 +823,15 @@ class _Builder:
 
     def string(self, c: list) -> ast.Constant:
         token = c[0]
-        return ast.Constant(value=unescape(token[1:-1], "'"), line=token.line, column=token.column)
+        return ast.Constant(value=unescape(token.value[1:-1], "'"), line=token.line, column=token.column)
 
     def null(self, c: list) -> ast.Constant:
         token = c[0]
         return ast.Constant(value=None, line=token.line, column=token.column)
 
     def parens(self, c: list) -> ast.Expr:
-        lpar, inner = c[0], c[1]
-        _parse_state.paren_starts[id(inner)] = (lpar.line, lpar.column)
+        inner = c[1]
+        _mark_start(inner, c[0])
         return inner
 
     def dict(self, c: list) -> ast.Dict:
@@ -852,7 +872,7 @@ class _Builder:
 
     def keyword_call(self, c: list) -> ast.Call:
         name = c[0]
-        return ast.Call(name=str(name), args=_expressions(c[2]), line=name.line, column=name.column)
+        return ast.Call(name=name.value, args=_expressions(c[2]), line=name.line, column=name.column)
 
     def array(self, c: list) -> ast.Array:
         start = c[0]
@@ -890,12 +910,12 @@ class _Builder:
 
     def interval(self, c: list) -> ast.Call:
         start, expr, unit = c
-        name = "toInterval" + _INTERVAL_UNITS[unit.lower()]
+        name = "toInterval" + _INTERVAL_UNITS[unit.value.lower()]
         return ast.Call(name=name, args=[expr], line=start.line, column=start.column)
 
     def interval_string(self, c: list) -> ast.Call:
         start, text = c
-        value = unescape(text[1:-1], "'")
+        value = unescape(text.value[1:-1], "'")
         m = _INTERVAL_STRING.fullmatch(value)
         unit = m and _INTERVAL_UNITS.get(m.group(2).lower())
         if not unit:
@@ -913,8 +933,9 @@ class _Builder:
 
     def trim(self, c: list) -> ast.Call:
         start, side, chars = c[0], c[2], c[3]
-        pattern = ast.Constant(value=unescape(chars[1:-1], "'"), line=chars.line, column=chars.column)
-        return ast.Call(name=_TRIM_FUNCTIONS[side.lower()], args=[c[5], pattern], line=start.line,
+        pattern = ast.Constant(value=unescape(chars.value[1:-1], "'"), line=chars.line,
+                               column=chars.column)
+        return ast.Call(name=_TRIM_FUNCTIONS[side.value.lower()], args=[c[5], pattern], line=start.line,
                         column=start.column)
 
     # ---------------------------------------------------------------- templates and tags
@@ -924,14 +945,14 @@ class _Builder:
         parts = []
         for part in c[1] or ():
             if type(part) is Token:
-                parts.append(ast.Constant(value=unescape(str(part), "'"), line=part.line,
+                parts.append(ast.Constant(value=unescape(part.value, "'"), line=part.line,
                                           column=part.column))
             else:
                 parts.append(part)
         if not parts:
             return ast.Constant(value="", line=start.line, column=start.column)
         if len(parts) == 1:  # the piece itself, not a string: `f'{x}'` is `x`
-            _parse_state.paren_starts[id(parts[0])] = (start.line, start.column)
+            _mark_start(parts[0], start)
             return parts[0]
         return ast.Call(name="concat", args=parts, line=start.line, column=start.column)
 
@@ -943,15 +964,15 @@ class _Builder:
         attributes = c[2] or []
         if len(c) > 4:  # <name ...>children</name>
             closing = c[-2]
-            if str(closing) != str(name):
+            if closing.value != name.value:
                 raise HogSyntaxError(
-                    f"Closing tag </{closing}> does not match opening tag <{name}>",
+                    f"Closing tag </{closing.value}> does not match opening tag <{name.value}>",
                     line=closing.line, column=closing.column,
                 )
             children = []
             for child in c[4] or ():
                 if type(child) is Token:
-                    text = str(child)
+                    text = child.value
                     if not text.strip() and ("\n" in text or "\r" in text):
                         continue  # layout between tags on separate lines is not content
                     children.append(ast.Constant(value=text, line=child.line, column=child.column))
@@ -961,7 +982,7 @@ class _Builder:
                 gt = c[3]
                 attributes.append(ast.HogQLXAttribute(name="children", value=children,
                                                       line=gt.line, column=gt.column))
-        return ast.HogQLXTag(kind=str(name), attributes=attributes, line=start.line,
+        return ast.HogQLXTag(kind=name.value, attributes=attributes, line=start.line,
                              column=start.column)
 
     def tag_attribute(self, c: list) -> ast.HogQLXAttribute:
@@ -970,10 +991,11 @@ class _Builder:
             value: Any = ast.Constant(value=True, line=name.line, column=name.column)
         elif len(c) == 3:
             text = c[2]
-            value = ast.Constant(value=unescape(text[1:-1], "'"), line=text.line, column=text.column)
+            value = ast.Constant(value=unescape(text.value[1:-1], "'"), line=text.line,
+                                 column=text.column)
         else:
             value = c[3]
-        return ast.HogQLXAttribute(name=str(name), value=value, line=name.line, column=name.column)
+        return ast.HogQLXAttribute(name=name.value, value=value, line=name.line, column=name.column)
 
     def tag_expr_child(self, c: list) -> ast.Expr:
         return c[1]
