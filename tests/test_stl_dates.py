@@ -515,7 +515,7 @@ def test_known_differences_from_typescript_vm(node_vm, expr, ours, typescript):
 # --- fuzzing: any input gives a value or a HogVMException, never another Python error ----------
 
 _scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-10**30, max_value=10**30),
+    st.none(), st.booleans(), st.integers(min_value=-10**30, max_value=10**30), st.just(10**400),
     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
     st.sampled_from(["2024-05-03", "2024-05-03 12:00:00", "UTC", "Europe/Berlin", "day", "month", "year",
                      "hour", "week", "second", "%Y-%m-%d %H:%i:%S %z", "hex", "base64", "10.0.0.0/8", "::1"]),

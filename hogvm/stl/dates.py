@@ -39,7 +39,6 @@ from hogvm.stl.registry import StlContext, builtin
 from hogvm.values import DATE_TAG, DATETIME_TAG, INTERVAL_TAG, is_hog_date, is_hog_datetime
 
 UTC = _dt.UTC
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # --- values -----------------------------------------------------------------------------------
@@ -65,6 +64,13 @@ def _require_number(fn: str, value: Any, what: str = "a number") -> int | float:
     if not _is_number(value):
         raise HogVMException(f"{fn}: expected {what}, got {_type_name(value)}")
     return value
+
+
+def _as_float(fn: str, value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError as e:  # an integer beyond float range (Hog integers are unbounded)
+        raise HogVMException(f"{fn}: timestamp out of range") from e
 
 
 # --- time zones -------------------------------------------------------------------------------
@@ -220,7 +226,7 @@ def parse_date_like(text: str, zone: str | None = None) -> _dt.datetime | None:
 
 def date_string_to_seconds(text: str) -> float | None:
     """Epoch seconds of a date-like string, as `toDateTime` reads it; None if it is not one.
-    Comparison operators use this to compare a datetime with a string."""
+    (Newer PostHog VMs compare a datetime with such a string by this value.)"""
     parsed = parse_date_like(text)
     return None if parsed is None else _seconds(parsed)
 
@@ -272,14 +278,14 @@ def to_datetime(args: list[Any], ctx: StlContext) -> dict[str, Any] | None:
     value = args[0]
     zone = _optional_zone(args, 1)
     if _is_number(value):
-        return hog_datetime(float(value), zone or "UTC")
+        return hog_datetime(_as_float("toDateTime", value), zone or "UTC")
     if type(value) is str:
         parsed = parse_date_like(value, zone)
         return None if parsed is None else hog_datetime(_seconds(parsed), zone or "UTC")
     if value is None:
         return None
     if is_hog_datetime(value):
-        return hog_datetime(_seconds(wall_clock(value, "toDateTime")), zone or value.get("zone") or "UTC")
+        return hog_datetime(_epoch_seconds(value, "toDateTime"), zone or value.get("zone") or "UTC")
     if is_hog_date(value):
         return hog_datetime(_seconds(_date_midnight(value, get_zone(zone or "UTC"), "toDateTime")),
                             zone or "UTC")
@@ -330,7 +336,8 @@ def from_unix_timestamp(args: list[Any], ctx: StlContext) -> dict[str, Any]:
 
 @builtin("fromUnixTimestampMilli", 1, 1)
 def from_unix_timestamp_milli(args: list[Any], ctx: StlContext) -> dict[str, Any]:
-    return hog_datetime(float(_require_number("fromUnixTimestampMilli", args[0])) / 1000.0)
+    millis = _require_number("fromUnixTimestampMilli", args[0])
+    return hog_datetime(_as_float("fromUnixTimestampMilli", millis) / 1000.0)
 
 
 # --- formatDateTime ---------------------------------------------------------------------------
