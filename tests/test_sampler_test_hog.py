@@ -166,6 +166,7 @@ def test_handle_request_gives_status_and_body(store: EventStore) -> None:
         400, {"error": {"source": ["This field is required."]}})
     status, body = handle_test_hog_request({"source": "return [", "tags": []}, store=store, now=NOW)
     assert status == 400 and body["error"].startswith("Compilation error: ")
+    assert handle_test_hog_request(["not", "an", "object"], store=store, now=NOW)[0] == 400
     status, body = handle_test_hog_request({"source": "return ['x']", "sample_count": "2"}, store=store, now=NOW)
     assert status == 200 and [r["tags"] for r in body["results"]] == [["x"], ["x"]]
 
