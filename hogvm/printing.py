@@ -14,10 +14,10 @@ Three forms exist:
   `null`.
 
 All three walk values with an explicit stack instead of recursion, so a 100,000-deep nested array
-prints instead of raising RecursionError, and they accept a `charge(nbytes)` callback that is
-called as the text grows, so a value whose text is far bigger than the value itself (an array
-holding itself twice, nested N times; a huge JSON indent) hits the memory limit instead of
-exhausting the host.
+prints instead of raising RecursionError. Given a `Budget` (the running VM's `StlContext`), they
+charge memory and check the time limit as the text grows: a value whose text is far bigger than
+the value itself (an array holding itself twice, nested 40 times; a huge JSON indent) stops at the
+memory or time limit instead of exhausting the host.
 """
 
 from __future__ import annotations
@@ -25,15 +25,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
-from typing import Any
+from typing import Any, Protocol
 
-from hogvm.errors import HogVMException
+from hogvm.errors import HogVMException, HogVMRuntimeExceededException
 from hogvm.values import Closure
 
-Charge = Callable[[int], None]
 
-# Texts shorter than this never call `charge`: printing small values stays cheap.
-_CHARGE_FROM = 1 << 16
+class Budget(Protocol):
+    """What printing uses of a running VM (a `StlContext` is one)."""
+
+    def charge(self, nbytes: int) -> None: ...
+
+    def remaining_time(self) -> float: ...
+
+
+# Time is checked each time the text grows by this much, memory each time it doubles; small values
+# never pay. The whole text so far is charged, as the VM's meter cannot see a text being built.
+_CHECK_EVERY = 1 << 16
 
 _STRING_ESCAPES = str.maketrans({
     "\b": "\\b", "\f": "\\f", "\r": "\\r", "\n": "\\n", "\t": "\\t",
@@ -159,12 +167,12 @@ Leaf = Callable[[Any], "str | None"]
 Opener = Callable[[Any, set, list], str]
 
 
-def _render(root: Any, leaf: Leaf, open_container: Opener, charge: Charge | None) -> str:
+def _render(root: Any, leaf: Leaf, open_container: Opener, budget: Budget | None) -> str:
     """Walk `root` depth-first without recursion.
 
     `leaf(value)` returns the text of a scalar, or None for a container. `open_container(value,
     on_path, stack)` returns a container's opening text and pushes, in reverse order, what follows
-    it: child values, `_Text` separators and a `_Close`. `on_path` holds the ids of the containers
+    it: child values, `_Text` pieces and a `_Close`. `on_path` holds the ids of the containers
     being printed, to detect cycles; its size is the current depth.
     """
     text = leaf(root)
@@ -172,8 +180,8 @@ def _render(root: Any, leaf: Leaf, open_container: Opener, charge: Charge | None
         return text
     out: list[str] = []
     append = out.append
-    size = 0
-    charge_at = _CHARGE_FROM
+    size = checked = 0
+    charged = _CHECK_EVERY
     on_path: set[int] = set()
     stack: list[Any] = [root]
     pop = stack.pop
@@ -191,11 +199,20 @@ def _render(root: Any, leaf: Leaf, open_container: Opener, charge: Charge | None
                 text = open_container(item, on_path, stack)
         append(text)
         size += len(text)
-        if size > charge_at:
-            if charge is not None:
-                charge(size)
-            charge_at = size * 2
+        if size - checked > _CHECK_EVERY:
+            checked = size
+            if budget is not None:
+                if size > charged:  # charge the whole text so far, at doubling sizes
+                    budget.charge(size)
+                    charged = size * 2
+                _check_time(budget)
     return "".join(out)
+
+
+def _check_time(budget: Budget) -> None:
+    if budget.remaining_time() <= 0:
+        # Our VM's context knows its timeout and step count; another budget reports zeros.
+        raise HogVMRuntimeExceededException(getattr(budget, "timeout", None) or 0.0, getattr(budget, "steps", 0))
 
 
 def _enter(container: Any, on_path: set, stack: list, closing: str) -> None:
@@ -290,19 +307,19 @@ def _hog_open(value: Any, on_path: set, stack: list) -> str:
     return _open_pairs(value, _hog_leaf, _hog_leaf, on_path, stack, "{", "}")
 
 
-def print_hog_value(value: Any, charge: Charge | None = None) -> str:
+def print_hog_value(value: Any, budget: Budget | None = None) -> str:
     """A value in Hog notation, strings quoted: how `print()` shows values inside containers."""
     try:
-        return _render(value, _hog_leaf, _hog_open, charge)
+        return _render(value, _hog_leaf, _hog_open, budget)
     except (TypeError, ValueError, OverflowError) as exc:  # a malformed tagged dict (a datetime with dt='x')
         raise HogVMException(f"Can not print value: {exc}") from None
 
 
-def print_hog_string_output(value: Any, charge: Charge | None = None) -> str:
+def print_hog_string_output(value: Any, budget: Budget | None = None) -> str:
     """What `print()` and string concatenation show: strings as they are, anything else in Hog notation."""
     if type(value) is str:
         return value
-    return print_hog_value(value, charge)
+    return print_hog_value(value, budget)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -340,11 +357,11 @@ def _python_open(value: Any, on_path: set, stack: list) -> str:
     return _open_pairs(value, _python_leaf, _python_leaf, on_path, stack, "{", "}")
 
 
-def to_python_str(value: Any, charge: Charge | None = None) -> str:
+def to_python_str(value: Any, budget: Budget | None = None) -> str:
     """`str(value)` as PostHog's Python VM computes it for a Hog value."""
     if type(value) is str:
         return value
-    return _render(value, _python_leaf, _python_open, charge)
+    return _render(value, _python_leaf, _python_open, budget)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -428,7 +445,7 @@ def _json_opener(indent: int | None) -> Opener:
 _JSON_COMPACT = _json_opener(None)
 
 
-def to_json_string(value: Any, indent: int | None = None, charge: Charge | None = None) -> str:
+def to_json_string(value: Any, indent: int | None = None, budget: Budget | None = None) -> str:
     """`json.dumps(value)` (or with `indent`) for a Hog value; cycles become `null`."""
     opener = _JSON_COMPACT if indent is None else _json_opener(indent)
-    return _render(value, _json_leaf, opener, charge)
+    return _render(value, _json_leaf, opener, budget)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hogvm.errors import HogVMException, HogVMMemoryExceededException
+from hogvm.errors import HogVMException, HogVMMemoryExceededException, HogVMRuntimeExceededException
 from hogvm.printing import (
     escape_identifier,
     escape_string,
@@ -126,11 +126,22 @@ def test_exponential_text_hits_the_memory_limit() -> None:
     value: list = [1]
     for _ in range(40):
         value = [value, value]
-    ctx = FakeContext(memory_limit=1_000_000)
     with pytest.raises(HogVMMemoryExceededException):
-        print_hog_value(value, ctx.charge)
+        print_hog_value(value, FakeContext(memory_limit=1_000_000))
     with pytest.raises(HogVMMemoryExceededException):
-        to_json_string(value, 2, ctx.charge)
+        to_json_string(value, 2, FakeContext(memory_limit=1_000_000))
+    with pytest.raises(HogVMMemoryExceededException):
+        to_python_str(value, FakeContext(memory_limit=1_000_000))
+
+
+def test_exponential_text_stops_at_the_time_limit() -> None:
+    value: list = [1]
+    for _ in range(40):
+        value = [value, value]
+    ctx = FakeContext()
+    ctx.remaining_time = lambda: 0.0  # type: ignore[method-assign]
+    with pytest.raises(HogVMRuntimeExceededException):
+        print_hog_value(value, ctx)
 
 
 def test_huge_integers_give_a_clear_error() -> None:

@@ -162,7 +162,7 @@ def array_string_concat(args: list[Any], ctx: StlContext) -> str:
         return ""
     separator = expect_str("arrayStringConcat", args[1], "the separator") if len(args) > 1 else ""
     # Python's str() of each item, as PostHog does: null joins as 'None', true as 'True'.
-    parts = [to_python_str(item, ctx.charge) for item in array]
+    parts = [to_python_str(item, ctx) for item in array]
     ctx.charge(VALUE_COST + sum(map(len, parts)) + len(separator) * max(len(parts) - 1, 0))
     return separator.join(parts)
 

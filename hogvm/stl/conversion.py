@@ -11,7 +11,7 @@ import zoneinfo
 from typing import Any
 
 from hogvm.errors import HogVMException
-from hogvm.printing import print_hog_value, to_python_str, type_name
+from hogvm.printing import Budget, print_hog_value, to_python_str, type_name
 from hogvm.stl.argcheck import fail
 from hogvm.stl.registry import StlContext, builtin
 
@@ -47,7 +47,7 @@ def _days_since_epoch(function: str, value: dict) -> int | None:
         fail(function, f"invalid date {print_hog_value(value)}")
 
 
-def to_string(value: Any, charge: Any = None) -> str:
+def to_string(value: Any, budget: Budget | None = None) -> str:
     kind = type_name(value)
     if kind == "datetime":
         return datetime_iso(value)
@@ -57,24 +57,24 @@ def to_string(value: Any, charge: Any = None) -> str:
         except (TypeError, ValueError):
             fail("toString", f"invalid date {print_hog_value(value)}")
     if kind == "error":
-        return print_hog_value(value, charge)
+        return print_hog_value(value, budget)
     if value is True:
         return "true"
     if value is False:
         return "false"
     if value is None:
         return "null"
-    return to_python_str(value, charge)
+    return to_python_str(value, budget)
 
 
 @builtin("toString", 1, 2)
 def to_string_fn(args: list[Any], ctx: StlContext) -> str:
-    return to_string(args[0], ctx.charge)
+    return to_string(args[0], ctx)
 
 
 @builtin("toUUID", 1, 1)
 def to_uuid(args: list[Any], ctx: StlContext) -> str:
-    return to_string(args[0], ctx.charge)
+    return to_string(args[0], ctx)
 
 
 _NUMBER_SOURCES = (str, int, float, bool)

@@ -85,7 +85,7 @@ def json_stringify(args: list[Any], ctx: StlContext) -> str:
     # Only a positive integer indents (booleans are integers to Python: true indents by one).
     if not (isinstance(indent, int) and indent > 0):
         indent = None
-    return to_json_string(args[0], int(indent) if indent else None, ctx.charge)
+    return to_json_string(args[0], int(indent) if indent else None, ctx)
 
 
 @builtin("isValidJSON", 1, 1)
@@ -197,5 +197,5 @@ def json_extract_string(args: list[Any], ctx: StlContext) -> str | None:
     except _Unparseable:
         return None
     # Python's str(): a nested object comes back as "{'a': 1}", true as 'True' (PostHog's output).
-    return None if value is None else to_python_str(value, ctx.charge)
+    return None if value is None else to_python_str(value, ctx)
 

@@ -16,7 +16,7 @@ from hogvm.stl.registry import StlContext, builtin
 def print_fn(args: list[Any], ctx: StlContext) -> None:
     """Append one line: the arguments joined by spaces, strings raw and other values in Hog notation."""
     # Rendering charges memory as the text grows; the VM charges each stored line once.
-    ctx.stdout.append(" ".join([print_hog_string_output(arg, ctx.charge) for arg in args]))
+    ctx.stdout.append(" ".join([print_hog_string_output(arg, ctx) for arg in args]))
 
 
 @builtin("sleep", 1, 1)

@@ -30,7 +30,7 @@ def _charge_text(ctx: StlContext, length: int) -> None:
 
 @builtin("concat", 1, None)
 def concat(args: list[Any], ctx: StlContext) -> str:
-    parts = ["" if arg is None else print_hog_string_output(arg, ctx.charge) for arg in args]
+    parts = ["" if arg is None else print_hog_string_output(arg, ctx) for arg in args]
     _charge_text(ctx, sum(map(len, parts)))
     return "".join(parts)
 
@@ -149,7 +149,7 @@ def position(args: list[Any], ctx: StlContext) -> int:
     haystack = args[0]
     if type(haystack) is not str:
         return 0
-    return haystack.find(to_python_str(args[1], ctx.charge)) + 1
+    return haystack.find(to_python_str(args[1], ctx)) + 1
 
 
 @builtin("positionCaseInsensitive", 2, 3)
@@ -157,7 +157,7 @@ def position_case_insensitive(args: list[Any], ctx: StlContext) -> int:
     haystack = args[0]
     if type(haystack) is not str:
         return 0
-    return haystack.lower().find(to_python_str(args[1], ctx.charge).lower()) + 1
+    return haystack.lower().find(to_python_str(args[1], ctx).lower()) + 1
 
 
 @builtin("substring", 2, 3)
@@ -218,8 +218,8 @@ def extract_regex(args: list[Any], ctx: StlContext) -> str:
     """The first capture group (or the whole match) of the pattern; '' if nothing matches."""
     if args[0] is None or args[1] is None:
         return ""
-    text = to_python_str(args[0], ctx.charge)
-    pattern = to_python_str(args[1], ctx.charge)
+    text = to_python_str(args[0], ctx)
+    pattern = to_python_str(args[1], ctx)
     try:
         return regex_extract(pattern, text) or ""
     except HogVMException:  # PostHog answers an invalid pattern with '' too
@@ -231,10 +231,10 @@ def multi_search_any_case_insensitive(args: list[Any], ctx: StlContext) -> int:
     haystack, needles = args[0], args[1]
     if haystack is None or needles is None:
         return 0
-    text = to_python_str(haystack, ctx.charge).lower()
+    text = to_python_str(haystack, ctx).lower()
     if type(needles) is not list:
         return 0
-    return int(any(to_python_str(needle, ctx.charge).lower() in text for needle in needles))
+    return int(any(to_python_str(needle, ctx).lower() in text for needle in needles))
 
 
 def _utf8(function: str, text: str) -> bytes:
