@@ -97,7 +97,10 @@ class _Tables:
                 else:
                     reduction = reductions.get(arg)
                     if reduction is None:
-                        reduction = (len(arg.expansion), arg.origin.name, callbacks[arg])
+                        callback = callbacks[arg]
+                        if len(arg.expansion) == 1 and type(callback).__name__ == "ExpandSingleChild":
+                            callback = None  # a `?rule` passing its only child through: no call needed
+                        reduction = (len(arg.expansion), arg.origin.name, callback)
                         reductions[arg] = reduction
                     row[symbol] = reduction
         self.start_state = table.start_states["program"]
@@ -118,6 +121,9 @@ class _Tables:
                 if action is None:
                     raise _UnexpectedToken(token, actions[states[-1]])
                 size, origin, callback = action
+                if callback is None:  # unit reduction: the value stays, only the state changes
+                    states[-1] = actions[states[-2]][origin]
+                    continue
                 if size:
                     children = values[-size:]
                     del states[-size:]
@@ -132,14 +138,17 @@ class _Tables:
             if action is None or type(action) is int:
                 raise _UnexpectedToken(_END, actions[states[-1]])
             size, origin, callback = action
-            if size:
-                children = values[-size:]
-                del states[-size:]
-                del values[-size:]
+            if callback is None:
+                states[-1] = actions[states[-2]][origin]
             else:
-                children = []
-            values.append(callback(children))
-            states.append(actions[states[-1]][origin])
+                if size:
+                    children = values[-size:]
+                    del states[-size:]
+                    del values[-size:]
+                else:
+                    children = []
+                values.append(callback(children))
+                states.append(actions[states[-1]][origin])
             if states[-1] == end_state:
                 return values[-1]
 
