@@ -23,6 +23,8 @@ from hogvm.regex import regex_extract, regex_search
 from hogvm.stl.argcheck import VALUE_COST, expect_int, expect_str, fail
 from hogvm.stl.registry import StlContext, builtin
 
+_SMALL_TEXT = 4096
+
 
 def _charge_text(ctx: StlContext, length: int) -> None:
     ctx.charge(VALUE_COST + length)
@@ -30,8 +32,11 @@ def _charge_text(ctx: StlContext, length: int) -> None:
 
 @builtin("concat", 1, None)
 def concat(args: list[Any], ctx: StlContext) -> str:
-    parts = ["" if arg is None else print_hog_string_output(arg, ctx) for arg in args]
-    _charge_text(ctx, sum(map(len, parts)))
+    # f-strings compile to concat: keep the all-strings case to one join.
+    parts = [arg if type(arg) is str else "" if arg is None else print_hog_string_output(arg, ctx) for arg in args]
+    size = sum(map(len, parts))
+    if size > _SMALL_TEXT:  # the VM charges every result; pre-charge only what could be large
+        _charge_text(ctx, size)
     return "".join(parts)
 
 
