@@ -43,6 +43,9 @@ def test_json_parse_refuses_non_strings_and_charges_memory() -> None:
         call("jsonParse", None)
     with pytest.raises(HogVMMemoryExceededException):
         call_native(Call("jsonParse", "[" + "0," * 200_000 + "0]"), FakeContext(memory_limit=1_000_000))
+    # text-heavy JSON costs about its length: 900 KB of it fits a 1 MB limit
+    parsed = call_native(Call("jsonParse", '{"text": "' + "x" * 900_000 + '"}'), FakeContext(memory_limit=1_000_000))
+    assert len(parsed["text"]) == 900_000
 
 
 @pytest.mark.parametrize(("args", "text"), [

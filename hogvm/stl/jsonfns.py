@@ -21,9 +21,11 @@ class _Unparseable(Exception):
 
 
 def _charge_parse(ctx: StlContext, text: str) -> None:
-    # Every value takes at least two characters of JSON ("0," or "[]"), so the parsed result
-    # costs at most VALUE_COST / 2 per character in the memory model, plus the strings' text.
-    ctx.charge(VALUE_COST + len(text) * (VALUE_COST // 2 + 1))
+    # An upper bound of the parsed value's cost: its text, plus VALUE_COST per value. Every value
+    # but the first follows a ',' or ':' or opens a container, so counting those bounds the values
+    # (quoted text may add some: an overestimate) without parsing.
+    values = 1 + text.count(",") + text.count(":") + text.count("[") + text.count("{")
+    ctx.charge(len(text) + VALUE_COST * values)
 
 
 def _loads(function: str, text: str) -> Any:
