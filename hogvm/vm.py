@@ -23,10 +23,16 @@ Where this VM deliberately differs from PostHog's:
   closed one), so all such closures see one shared value. The bytecode is PostHog's unchanged:
   the loader marks the loop-variable writes (see `loader._mark_rebinding_writes`), and an upvalue
   is never reused once closed.
-- Limits are explicit options with their own exceptions: `timeout` (checked every 1024
-  instructions and after every builtin), `max_steps` (exact), `memory_limit` (see memory.py),
-  `max_call_depth`. PostHog's Python VM has no call-depth limit and its memory check is O(n) per
-  push.
+- Limits are explicit options with their own exceptions: `timeout`, `max_steps`, `memory_limit`
+  (see memory.py) and `max_call_depth`. Steps are counted exactly, per straight-line run of
+  instructions; the step budget and the clock are checked where a program can keep going (backward
+  jumps, calls, throws: at least every 1024 instructions) and the clock after every builtin, so a
+  run stops within milliseconds of its deadline, and a run over `max_steps` always fails.
+  PostHog's Python VM has no call-depth limit and its memory check is O(n) per push.
+- A closed upvalue is never reused for a new variable that later occupies the same stack slot
+  (PostHog's VMs do, so `make(1)` and `make(2)` called at the same stack height share `v`).
+- Dead handlers: a `return` from inside `try` drops the handler with the frame (PostHog keeps it,
+  and a later throw would jump into the finished function's catch block).
 - Builtin and host-function failures, stack underflow, bad operands: always a `HogError`
   subclass with a clear message, never a Python exception.
 - `try`/`catch` catches only values thrown with `throw`, as in PostHog; an error raised by a
@@ -77,9 +83,11 @@ HostFunction = PyCallable[..., Any]
 
 @dataclass(slots=True)
 class ExecutionResult:
+    """What a run returns (PostHog's Python VM returns `result` and `stdout` likewise)."""
+
     result: Any  # plain Python data; closures as PostHog's closure dicts
     stdout: list[str]  # one entry per print() call
-    steps: int  # instructions executed
+    steps: int  # instructions executed (PostHog's op count)
     peak_memory: int = 0  # largest live cost measured (0 if the meter never needed to measure)
 
 
@@ -201,8 +209,8 @@ class _Run:
 
     # limits -----------------------------------------------------------------------------
 
-    def _timed_out(self) -> HogVMRuntimeExceededException:
-        return HogVMRuntimeExceededException(self.timeout or 0.0, self.steps)
+    def _timed_out(self, steps: int | None = None) -> HogVMRuntimeExceededException:
+        return HogVMRuntimeExceededException(self.timeout or 0.0, self.steps if steps is None else steps)
 
     def execute(self) -> ExecutionResult:
         if self.timeout is not None:
@@ -408,7 +416,7 @@ class _Run:
                         if len(stdout) != self._stdout_charged:
                             self._charge_output()
                         if monotonic() > deadline:
-                            raise self._timed_out()
+                            raise self._timed_out(executed + ip - seg)
                     elif declared and name in declared:
                         entry, wanted = declared[name]
                         if argc < wanted:
@@ -445,7 +453,7 @@ class _Run:
                         if self.stdout and len(self.stdout) != self._stdout_charged:
                             self._charge_output()
                         if time.monotonic() > self.deadline:
-                            raise self._timed_out()
+                            raise self._timed_out(executed + ip - seg)
                     elif name in bytecode_stl:
                         if len(frames) >= max_depth:
                             raise HogVMCallDepthExceededException(max_depth)
@@ -536,7 +544,7 @@ class _Run:
                         if self.stdout and len(self.stdout) != self._stdout_charged:
                             self._charge_output()
                         if time.monotonic() > self.deadline:
-                            raise self._timed_out()
+                            raise self._timed_out(executed + ip - seg)
                 elif op == o_return:
                     result = pop()
                     executed += ip - seg
