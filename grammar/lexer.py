@@ -71,17 +71,18 @@ _WHITESPACE = "[ \t\r\n\x0b\x0c\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u20
 # Escapes PostHog's lexer accepts inside quotes; any other backslash sequence is an error.
 _ESCAPE = r"\\[bfrnt0av\\]|\\x[0-9a-fA-F]{2}"
 
+# One match skips whitespace and comments, then takes at most one token (no token: end of input,
+# or a character no token starts with).
 _CODE = re.compile(
-    rf"(?P<ws>{_WHITESPACE}+)"
-    r"|(?P<comment>//[^\n\r]*|--[^\n\r]*|#[^\n\r]*|/\*.*?\*/)"
-    r"|(?P<fstring>[fF]')"
+    rf"(?:{_WHITESPACE}|//[^\n\r]*|--[^\n\r]*|#[^\n\r]*|/\*.*?\*/)*"
+    r"(?:(?P<fstring>[fF]')"
     rf"|(?P<string>'(?:[^'\\]|{_ESCAPE}|\\'|'')*')"
     rf"|(?P<quoted>`(?:[^`\\]|{_ESCAPE}|\\'|\\`|``)*`|\"(?:[^\"\\]|{_ESCAPE}|\\\"|\"\")*\")"
     r"|(?P<number>0[xX][0-9a-fA-F]+(?:\.[0-9a-fA-F]*)?[pP][+-]?[0-9]+|0[xX][0-9a-fA-F]+"
     r"|0[bB][0-9]+|0[oO][0-9]+|[0-9]+\.[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"
     r"|[0-9]+(?:[eE][+-]?[0-9]+)?)"
     r"|(?P<word>[A-Za-z_$][A-Za-z0-9_$]*)"
-    r"|(?P<op>!~\*|=~\*|!~|=~|~\*|~|!=|<>|<=|>=|==|=|->|::|:=|:|\|\||\?\?|\?\.|\?|<|>|[.,;()\[\]{}+\-*/%])",
+    r"|(?P<op>!~\*|=~\*|!~|=~|~\*|~|!=|<>|<=|>=|==|=|->|::|:=|:|\|\||\?\?|\?\.|\?|<|>|[.,;()\[\]{}+\-*/%]))?",
     re.DOTALL,
 )
 _OPERATORS = {
@@ -95,6 +96,7 @@ _OPERATORS = {
 }
 _FORBIDDEN = re.compile("[\x00\ud800-\udfff]")
 _SPACE_QUOTE = re.compile(r"[ \t\r\n]*'")
+_DIGITS = re.compile("[0-9]+")
 _TUPLE_INDEX = re.compile(rf"\.{_WHITESPACE}*([0-9]+)")
 _FSTRING_TEXT = re.compile(rf"(?:[^\\'{{]|{_ESCAPE}|\\'|\\\{{|'')+")
 _TAG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -250,78 +252,99 @@ class _Lexer:
     # ------------------------------------------------------------------ code mode
 
     def lex_code(self, pos: int, bracket_depth: int) -> tuple[int, int]:
+        """Lex code until the input ends or a construct switches the lexer mode."""
         source = self.source
-        if source[pos] == "." and self.tokens and self.tokens[-1].type in _OPERAND_END:
-            index = _TUPLE_INDEX.match(source, pos)
-            if index is not None:  # `a.1.2` is two tuple accesses, not `a` and the float `.1`
-                self.emit("DOT", ".", pos)
-                self.emit("INT", index.group(1), index.start(1))
-                return index.end(), bracket_depth
-        m = _CODE.match(source, pos)
-        if m is None:
-            ch = source[pos]
-            if ch == "'":
-                raise self.error(self.bad_quote_message(pos, "'", "string literal"), pos)
-            if ch in "`\"":
-                raise self.error(self.bad_quote_message(pos, ch, "quoted identifier"), pos)
-            if source.startswith("/*", pos):
-                raise self.error("Unterminated comment: '/*' has no closing '*/'", pos)
-            raise self.error(f"Unexpected {_describe_char(ch)}", pos)
-        kind = m.lastgroup
-        text = m.group()
-        if kind == "ws" or kind == "comment":
-            return m.end(), bracket_depth
-        if kind == "word":
-            lower = text.lower()
-            keyword = KEYWORDS.get(lower)
-            if keyword is not None and keyword not in _RESERVED and self.after_member_dot():
-                keyword = None  # after `.` a keyword is a member name: `event.event`, `x.date`
-            if lower in ("date", "timestamp") and keyword is None and _SPACE_QUOTE.match(source, m.end()):
-                raise self.error(f"{lower} '...' literals are not supported; use to{'Date' if lower == 'date' else 'DateTime'}('...')", pos)
-            self.emit(keyword or "IDENTIFIER", text, pos)
-            return m.end(), bracket_depth
-        if kind == "number":
-            return self.lex_number(m, pos), bracket_depth
-        if kind == "string":
-            self.emit("STRING", text, pos)
-            return m.end(), bracket_depth
-        if kind == "quoted":
-            self.emit("QUOTED_IDENTIFIER", text, pos)
-            return m.end(), bracket_depth
-        if kind == "fstring":
-            if text[0] == "F":
-                raise self.error("F'...' full-text templates are not supported in Hog programs", pos)
-            self.emit("FSTRING_START", text, pos)
-            self.push("fstring", pos)
-            return m.end(), bracket_depth
-        # operators and punctuation
-        if text == "/" and source.startswith("/*", pos):
+        end = len(source)
+        tokens = self.tokens
+        match = _CODE.match
+        emit = self.emit
+        while True:
+            m = match(source, pos)
+            kind = m.lastgroup
+            if kind is None:  # only blanks and comments matched
+                pos = m.end()
+                if pos < end:
+                    self.unknown_text(pos)
+                return pos, bracket_depth
+            start = m.start(kind)
+            text = m.group(kind)
+            pos = m.end()
+            if kind == "word":
+                keyword = KEYWORDS.get(text.lower())
+                if keyword is None:
+                    if text[0] in "dtDT" and text.lower() in ("date", "timestamp") and _SPACE_QUOTE.match(source, pos):
+                        raise self.error(f"{text.lower()} '...' literals are not supported; use "
+                                         f"to{'Date' if text[0] in 'dD' else 'DateTime'}('...')", start)
+                    emit("IDENTIFIER", text, start)
+                elif keyword not in _RESERVED and tokens and tokens[-1].type in ("DOT", "NULL_PROPERTY"):
+                    emit("IDENTIFIER", text, start)  # after `.` a keyword is a member name: `x.date`
+                else:
+                    emit(keyword, text, start)
+            elif kind == "op":
+                if text == "." and tokens and tokens[-1].type in _OPERAND_END:
+                    index = _TUPLE_INDEX.match(source, start)
+                    if index is not None:  # `a.1.2`: two tuple accesses, not `a` and the float `.1`
+                        emit("DOT", ".", start)
+                        emit("INT", index.group(1), index.start(1))
+                        pos = index.end()
+                        continue
+                token_type = _OPERATORS[text]
+                if token_type in ("LPAREN", "LBRACKET"):
+                    bracket_depth += 1
+                    if bracket_depth + len(self.modes) > MAX_NESTING:
+                        raise self.error(f"Nesting too deep (more than {MAX_NESTING} levels)", start)
+                elif token_type in ("RPAREN", "RBRACKET"):
+                    bracket_depth -= 1
+                elif token_type == "LBRACE":
+                    self.push("code", start)
+                    if bracket_depth + len(self.modes) > MAX_NESTING:
+                        raise self.error(f"Nesting too deep (more than {MAX_NESTING} levels)", start)
+                elif token_type == "RBRACE":
+                    emit("RBRACE", text, start)
+                    if self.modes:
+                        self.pop()
+                        if self.modes and self.modes[-1] != "code":
+                            return pos, bracket_depth  # back in an f-string or a tag
+                    continue
+                elif token_type == "SLASH" and source.startswith("/*", start):
+                    raise self.error("Unterminated comment: '/*' has no closing '*/'", start)
+                elif token_type == "LT" and self.is_tag_start(start + 1):
+                    emit("TAG_OPEN", "<", start)
+                    self.push("tag_open", start)
+                    return pos, bracket_depth
+                emit(token_type, text, start)
+            elif kind == "number":
+                if text[0] == "." and tokens and tokens[-1].type in _OPERAND_END:
+                    digits = _DIGITS.match(text, 1)  # `a.1.2` after an operand: tuple access
+                    emit("DOT", ".", start)
+                    emit("INT", digits.group(), start + 1)
+                    pos = start + digits.end()
+                    continue
+                self.lex_number(text, start)
+            elif kind == "string":
+                emit("STRING", text, start)
+            elif kind == "quoted":
+                emit("QUOTED_IDENTIFIER", text, start)
+            else:  # fstring
+                if text[0] == "F":
+                    raise self.error("F'...' full-text templates are not supported in Hog programs", start)
+                emit("FSTRING_START", text, start)
+                self.push("fstring", start)
+                return pos, bracket_depth
+
+    def unknown_text(self, pos: int) -> None:
+        """Raise the error for text at `pos` that starts no token."""
+        source = self.source
+        ch = source[pos]
+        if ch == "'":
+            raise self.error(self.bad_quote_message(pos, "'", "string literal"), pos)
+        if ch in "`\"":
+            raise self.error(self.bad_quote_message(pos, ch, "quoted identifier"), pos)
+        if source.startswith("/*", pos):
             raise self.error("Unterminated comment: '/*' has no closing '*/'", pos)
-        if text == "<" and self.is_tag_start(pos + 1):
-            self.emit("TAG_OPEN", "<", pos)
-            self.push("tag_open", pos)
-            return pos + 1, bracket_depth
-        token_type = _OPERATORS[text]
-        if token_type in ("LPAREN", "LBRACKET"):
-            bracket_depth += 1
-            if bracket_depth + len(self.modes) > MAX_NESTING:
-                raise self.error(f"Nesting too deep (more than {MAX_NESTING} levels)", pos)
-        elif token_type in ("RPAREN", "RBRACKET"):
-            bracket_depth -= 1
-        elif token_type == "LBRACE":
-            self.push("code", pos)
-            if bracket_depth + len(self.modes) > MAX_NESTING:
-                raise self.error(f"Nesting too deep (more than {MAX_NESTING} levels)", pos)
-        elif token_type == "RBRACE" and self.modes:
-            self.pop()
-        self.emit(token_type, text, pos)
-        return m.end(), bracket_depth
+        raise self.error(f"Unexpected {_describe_char(ch)}", pos)
 
-    def after_member_dot(self) -> bool:
-        return bool(self.tokens) and self.tokens[-1].type in ("DOT", "NULL_PROPERTY")
-
-    def lex_number(self, m: re.Match[str], pos: int) -> int:
-        text = m.group()
+    def lex_number(self, text: str, pos: int) -> None:
         if text[:2] in ("0o", "0O"):
             raise self.error(f"Octal literals with a '0o' prefix are not supported: '{text}'", pos)
         if text[:2] in ("0b", "0B") and not set(text[2:]) <= {"0", "1"}:
@@ -331,7 +354,6 @@ class _Lexer:
         if not is_float and len(text) > 4000:
             raise self.error(f"Number literal too long ({len(text)} digits; at most 4000)", pos)
         self.emit("FLOAT" if is_float else "INT", text, pos)
-        return m.end()
 
     def bad_quote_message(self, pos: int, quote: str, what: str) -> str:
         source = self.source
