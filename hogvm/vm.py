@@ -517,10 +517,11 @@ class _Run:
                         if executed > budget:
                             budget = self._check_limits(executed)
                         frames.append((chunk, ip, base, closure))
-                        chunk = fn.code
-                        code = chunk.code
-                        version = chunk.version
-                        chunk_globals = chunk.globals if chunk.globals is not None else self.globals
+                        if fn.code is not chunk:  # usually the same chunk: skip the reloads
+                            chunk = fn.code
+                            code = chunk.code
+                            version = chunk.version
+                            chunk_globals = chunk.globals if chunk.globals is not None else self.globals
                         ip = seg = fn.entry
                         base = len(stack) - wanted
                         closure = self.closure = callee
@@ -555,12 +556,14 @@ class _Run:
                         close_upvalues(base)
                     del stack[base:]
                     push(result)
-                    chunk, ip, base, closure = frames.pop()
+                    caller, ip, base, closure = frames.pop()
                     seg = ip
                     self.closure = closure
-                    code = chunk.code
-                    version = chunk.version
-                    chunk_globals = chunk.globals if chunk.globals is not None else self.globals
+                    if caller is not chunk:
+                        chunk = caller
+                        code = chunk.code
+                        version = chunk.version
+                        chunk_globals = chunk.globals if chunk.globals is not None else self.globals
                     while throw_stack and throw_stack[-1][0] > len(frames):
                         throw_stack.pop()  # a `return` inside `try` leaves its handler behind
                 elif op == o_lt_eq:
