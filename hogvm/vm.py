@@ -31,8 +31,9 @@ Where this VM deliberately differs from PostHog's:
   PostHog's Python VM has no call-depth limit and its memory check is O(n) per push.
 - A closed upvalue is never reused for a new variable that later occupies the same stack slot
   (PostHog's VMs do, so `make(1)` and `make(2)` called at the same stack height share `v`).
-- Dead handlers: a `return` from inside `try` drops the handler with the frame (PostHog keeps it,
-  and a later throw would jump into the finished function's catch block).
+- A `return` from inside `try` drops the handler with its frame, as PostHog's current VMs do
+  (their `catchAfterReturn` test); `@posthog/hogvm` 1.0.71 keeps it, and a later throw there
+  jumps into the finished function's catch block.
 - Builtin and host-function failures, stack underflow, bad operands: always a `HogError`
   subclass with a clear message, never a Python exception.
 - `try`/`catch` catches only values thrown with `throw`, as in PostHog; an error raised by a
