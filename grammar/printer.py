@@ -254,12 +254,12 @@ def _bare_expr(expr: ast.Expr) -> str:
         return _call(expr)
     if isinstance(expr, ast.ExprCall):
         callee = expr.expr
-        if ((isinstance(callee, ast.Field) and len(callee.chain) == 1)
+        base = _postfix_base(callee)
+        # `f(1)` and `true(1)` would be calls by name, `f(1)(2)` one call with parameters.
+        if (_IDENTIFIER.match(base) or (isinstance(callee, ast.Field) and len(callee.chain) == 1)
                 or (isinstance(callee, ast.Call) and callee.params is None
                     and _precedence(callee) == POSTFIX)):
-            base = f"({_bare_expr(callee)})"  # `f(1)(2)` would be one call with parameters
-        else:
-            base = _postfix_base(callee)
+            base = f"({base})"
         return f"{base}({_args(expr.args)})"
     if isinstance(expr, ast.Array):
         return f"[{_args(expr.exprs)}]"

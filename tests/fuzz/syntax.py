@@ -97,8 +97,18 @@ def _expressions(leaves: st.SearchStrategy[ast.Expr]) -> st.SearchStrategy[ast.E
     return st.recursive(leaves, extend, max_leaves=8)
 
 
+_EXPRESSIONS = _expressions(st.one_of(constants(), fields()))
+
+
 def expressions() -> st.SearchStrategy[ast.Expr]:
-    return _expressions(st.one_of(constants(), fields()))
+    return _EXPRESSIONS
+
+
+def _avoids_open_bugs(stmt: ast.IfStatement) -> bool:
+    """Shapes of known, still-open parser bugs, each pinned by a test in tests/regressions/, are
+    left out so that fuzzing keeps finding new ones. Delete an entry when its bug is fixed."""
+    # tests/regressions/test_parser_assignment_body_before_else.py
+    return not (isinstance(stmt.then, ast.VariableAssignment) and stmt.else_ is not None)
 
 
 def _assignable(expr: st.SearchStrategy[ast.Expr]) -> st.SearchStrategy[ast.Expr]:
@@ -110,6 +120,16 @@ def _assignable(expr: st.SearchStrategy[ast.Expr]) -> st.SearchStrategy[ast.Expr
 
 
 def statements(max_depth: int = 2) -> st.SearchStrategy[ast.Statement]:
+    """Statements nesting blocks at most `max_depth` deep (strategies are built once and cached)."""
+    if max_depth not in _STATEMENTS:
+        _STATEMENTS[max_depth] = _statements(max_depth)
+    return _STATEMENTS[max_depth]
+
+
+_STATEMENTS: dict[int, st.SearchStrategy[ast.Statement]] = {}
+
+
+def _statements(max_depth: int) -> st.SearchStrategy[ast.Statement]:
     expr = expressions()
     # `let` is a declaration, not a statement: it cannot be the bare body of `if`/`while`/`for`.
     simple = st.one_of(
@@ -141,7 +161,7 @@ def statements(max_depth: int = 2) -> st.SearchStrategy[ast.Statement]:
         simple,
         declaration,
         block,
-        st.builds(ast.IfStatement, expr=expr, then=body, else_=st.none() | body),
+        st.builds(ast.IfStatement, expr=expr, then=body, else_=st.none() | body).filter(_avoids_open_bugs),
         st.builds(ast.WhileStatement, expr=expr, body=body),
         st.builds(ast.ForStatement, initializer=for_clause, condition=st.none() | expr,
                   increment=for_clause, body=body),
@@ -157,7 +177,7 @@ def statements(max_depth: int = 2) -> st.SearchStrategy[ast.Statement]:
 
 
 def programs() -> st.SearchStrategy[ast.Program]:
-    return st.lists(statements(), min_size=1, max_size=5).map(lambda ds: ast.Program(declarations=ds))
+    return st.lists(statements(), min_size=1, max_size=4).map(lambda ds: ast.Program(declarations=ds))
 
 
 # ---------------------------------------------------------------- f-strings
