@@ -1,14 +1,14 @@
 """Hog source -> `grammar.ast` nodes.
 
-`grammar/lexer.py` turns the source into tokens, Lark's LALR parser (grammar in `hog.lark`)
-reduces them, and `_Builder`'s callbacks build AST nodes during the reductions (Lark's inline
-transformer mode: no parse tree is ever materialised). Desugaring happens exactly where PostHog's
-parser does it: `a ?? b` -> `ifNull(a, b)`, `c ? a : b` -> `if(c, a, b)`, `a || b` ->
-`concat(a, b)`, `-x` -> `0 - x`, f-strings -> `concat(...)`, `interval 5 day` -> `toIntervalDay(5)`,
-`case` -> `if`/`multiIf`.
+`grammar/lexer.py` turns the source into tokens, the LALR(1) table of `hog.lark` (computed by
+Lark, run by `grammar/lalr.py`) reduces them, and `_Builder`'s callbacks build AST nodes during
+the reductions: no parse tree is ever materialised. Operators arrive as flat runs that
+`_Climber` orders by PostHog's precedence. Desugaring happens exactly where PostHog's parser
+does it: `a ?? b` -> `ifNull(a, b)`, `c ? a : b` -> `if(c, a, b)`, `a || b` -> `concat(a, b)`,
+`-x` -> `0 - x`, f-strings -> `concat(...)`, `interval 5 day` -> `toIntervalDay(5)`, `case` ->
+`if`/`multiIf`.
 
-The Lark parser is built once per process, on the first parse (building it at import would cost
-every `import grammar`).
+The parser is made once per process, on the first parse (never at `import grammar`).
 
 Limits, each rejected with a `HogSyntaxError` rather than a Python exception:
 - `MAX_SOURCE_LENGTH` characters of source;
@@ -18,19 +18,12 @@ Limits, each rejected with a `HogSyntaxError` rather than a Python exception:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import re
 import threading
-from pathlib import Path
 from typing import Any
 
-import lark
-from lark import Lark
-from lark.lexer import Lexer
-
-from grammar import ast
+from grammar import ast, lalr
 from grammar.errors import HogSyntaxError
 from grammar.lexer import MAX_NESTING, Token, tokenize, unescape
 
@@ -38,11 +31,6 @@ __all__ = ["MAX_NESTING", "MAX_SOURCE_LENGTH", "parse_expression", "parse_progra
 
 MAX_SOURCE_LENGTH = 1 << 20  # 1 MiB of text: far beyond any tagger, small enough to parse quickly
 
-_GRAMMAR_PATH = Path(__file__).with_name("hog.lark")
-# The LALR table Lark computes from hog.lark, serialised: loading it takes ~0.15 s where
-# building takes ~2 s. Regenerate with `python -m grammar.parser` after editing the grammar
-# (tests/test_parser.py fails while it is stale).
-_TABLE_PATH = Path(__file__).with_name("hog_table.json")
 
 
 def parse_program(source: str) -> ast.Program:
@@ -63,160 +51,24 @@ def parse_expression(source: str) -> ast.Expr:
     return decls[0].expr
 
 
-# ---------------------------------------------------------------------------- driving Lark
-
-
-class _PrelexedTokens(Lexer):
-    """Feeds Lark the token list `grammar.lexer.tokenize` already produced."""
-
-    __future_interface__ = 2
-
-    def __init__(self, lexer_conf: Any) -> None:
-        pass
-
-    def lex(self, lexer_state: Any, parser_state: Any) -> Any:
-        return iter(lexer_state.text)
-
-
-class _Tables:
-    """Lark's LALR table recompiled for a tight parse loop: per state, token type -> next state
-    (a shift, an int) or a reduction `(size, nonterminal, callback)` (a tuple)."""
-
-    __slots__ = ("actions", "end_state", "start_state")
-
-    def __init__(self, parser: Lark) -> None:
-        lalr = parser.parser.parser.parser  # ParsingFrontend -> LALR_Parser -> _Parser
-        table, callbacks = lalr.parse_table, lalr.callbacks
-        reductions: dict[Any, tuple] = {}
-        self.actions: list[dict[str, int | tuple]] = [{} for _ in range(len(table.states))]
-        for state, moves in table.states.items():
-            row = self.actions[state]
-            for symbol, (action, arg) in moves.items():
-                if action.name == "Shift":
-                    row[symbol] = arg
-                else:
-                    reduction = reductions.get(arg)
-                    if reduction is None:
-                        callback = callbacks[arg]
-                        if len(arg.expansion) == 1 and type(callback).__name__ == "ExpandSingleChild":
-                            callback = None  # a `?rule` passing its only child through: no call needed
-                        reduction = (len(arg.expansion), arg.origin.name, callback)
-                        reductions[arg] = reduction
-                    row[symbol] = reduction
-        self.start_state = table.start_states["program"]
-        self.end_state = table.end_states["program"]
-
-    def parse(self, tokens: list[Token]) -> ast.Program:
-        actions = self.actions
-        states = [self.start_state]
-        values: list[Any] = []
-        for token in tokens:
-            kind = token.type
-            while True:
-                action = actions[states[-1]].get(kind)
-                if type(action) is int:
-                    states.append(action)
-                    values.append(token)
-                    break
-                if action is None:
-                    raise _UnexpectedToken(token, actions[states[-1]])
-                size, origin, callback = action
-                if callback is None:  # unit reduction: the value stays, only the state changes
-                    states[-1] = actions[states[-2]][origin]
-                    continue
-                if size:
-                    children = values[-size:]
-                    del states[-size:]
-                    del values[-size:]
-                else:
-                    children = []
-                values.append(callback(children))
-                states.append(actions[states[-1]][origin])
-        end_state = self.end_state
-        while True:  # reduce what is left at the end of input
-            action = actions[states[-1]].get("$END")
-            if action is None or type(action) is int:
-                raise _UnexpectedToken(_END, actions[states[-1]])
-            size, origin, callback = action
-            if callback is None:
-                states[-1] = actions[states[-2]][origin]
-            else:
-                if size:
-                    children = values[-size:]
-                    del states[-size:]
-                    del values[-size:]
-                else:
-                    children = []
-                values.append(callback(children))
-                states.append(actions[states[-1]][origin])
-            if states[-1] == end_state:
-                return values[-1]
-
-
-class _UnexpectedToken(Exception):
-    def __init__(self, token: Token, row: dict) -> None:
-        super().__init__(token.type)
-        self.token = token
-        self.expected = {symbol for symbol in row if symbol.isupper()}
-
+# ---------------------------------------------------------------------------- the LALR driver
 
 _END = Token("$END", "", 0, 0, 0)
-_tables: _Tables | None = None
-_tables_lock = threading.Lock()
+_parser: lalr.Parser | None = None
+_parser_lock = threading.Lock()
 
 
-def _parse_tables() -> _Tables:
-    """The process-wide parse tables: loaded from the prebuilt table when it matches
-    `hog.lark` and the installed Lark, else built from the grammar (about 2 s)."""
-    global _tables
-    if _tables is None:
-        with _tables_lock:
-            if _tables is None:
-                grammar_text = _GRAMMAR_PATH.read_text()
-                _tables = _Tables(_load_table(grammar_text) or _build(grammar_text))
-    return _tables
-
-
-def _build(grammar_text: str) -> Lark:
-    return Lark(grammar_text, parser="lalr", lexer=_PrelexedTokens, transformer=_Builder(),
-                start="program", maybe_placeholders=True)
-
-
-def _table_key(grammar_text: str) -> str:
-    digest = hashlib.sha256(grammar_text.encode()).hexdigest()
-    return f"{digest} lark-{lark.__version__}"
-
-
-def _int_keys(obj: dict) -> dict:
-    return {int(k) if k.isdigit() else k: v for k, v in obj.items()}
-
-
-def _load_table(grammar_text: str) -> Lark | None:
-    try:
-        with _TABLE_PATH.open() as f:
-            table = json.load(f, object_hook=_int_keys)
-    except (OSError, ValueError):
-        return None
-    if table.get("key") != _table_key(grammar_text):
-        return None
-    table["data"]["options"]["lexer"] = _PrelexedTokens
-    table["data"]["parser"]["lexer_conf"]["lexer_type"] = _PrelexedTokens
-    return Lark.__new__(Lark)._load(table, transformer=_Builder())
-
-
-def write_table() -> Path:
-    """Rebuild `hog_table.json`, the serialised LALR table, from `hog.lark`."""
-    from lark.grammar import Rule
-    from lark.lexer import TerminalDef
-
-    grammar_text = _GRAMMAR_PATH.read_text()
-    data, memo = _build(grammar_text).memo_serialize([TerminalDef, Rule])
-    # Our lexer class and transformer are supplied again at load time.
-    data["options"] = {k: v for k, v in data["options"].items() if k not in ("lexer", "transformer")}
-    data["parser"]["lexer_conf"]["lexer_type"] = "prelexed"
-    table = {"key": _table_key(grammar_text), "data": data, "memo": memo}
-    _TABLE_PATH.write_text(json.dumps(table, separators=(",", ":"), sort_keys=True) + "\n")
-    return _TABLE_PATH
+def _lalr_parser() -> lalr.Parser:
+    """The process-wide parser, made on first use from the stored table (or, if `hog.lark`
+    changed since the table was stored, from a freshly computed one)."""
+    global _parser
+    if _parser is None:
+        with _parser_lock:
+            if _parser is None:
+                grammar_text = lalr.GRAMMAR_PATH.read_text()
+                table = lalr.load_table(grammar_text) or lalr.compute_table(grammar_text)
+                _parser = lalr.Parser(table, _Builder())
+    return _parser
 
 
 def _tokens_of(source: str) -> list[Token]:
@@ -232,12 +84,12 @@ def _tokens_of(source: str) -> list[Token]:
 def _run_parser(source: str, tokens: list[Token]) -> ast.Program:
     _parse_state.paren_starts = {}
     try:
-        return _parse_tables().parse(tokens)
+        return _lalr_parser().parse(tokens, _END)
     except HogSyntaxError as error:
         if error.source is None:
             error.source = source
         raise
-    except _UnexpectedToken as error:
+    except lalr.UnexpectedToken as error:
         raise _describe_parse_error(error, source, tokens) from None
     except (RecursionError, MemoryError):
         raise HogSyntaxError("Program too large or too deeply nested to parse", source=source) from None
@@ -280,7 +132,7 @@ def _token_name(kind: str, text: str | None = None) -> str:
     return f"'{kind.lower().replace('_', ' ')}'"
 
 
-def _describe_parse_error(error: _UnexpectedToken, source: str, tokens: list[Token]) -> HogSyntaxError:
+def _describe_parse_error(error: lalr.UnexpectedToken, source: str, tokens: list[Token]) -> HogSyntaxError:
     token = error.token
     expected = error.expected
 
@@ -618,7 +470,8 @@ def _binary(op: Token, left: ast.Expr, right: ast.Expr) -> ast.Expr:
 
 
 class _Builder:
-    """Lark callbacks, one per rule alias in hog.lark; each gets the rule's children list."""
+    """Reduction callbacks, one per rule (or alias) of hog.lark; each gets the rule's children
+    (tokens and built values, with None for an absent `[optional]` part)."""
 
     # ---------------------------------------------------------------- statements
 
@@ -1017,7 +870,3 @@ def _statements(declarations: list | None) -> list:
     if not declarations:
         return []
     return [d for d in declarations if type(d) is not ast.ExprStatement or d.expr is not None]
-
-
-if __name__ == "__main__":
-    print(f"wrote {write_table()}")

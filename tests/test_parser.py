@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from grammar import ast
 from grammar.errors import HogSyntaxError
-from grammar.parser import _GRAMMAR_PATH, _load_table, parse_expression, parse_program
+from grammar.lalr import GRAMMAR_PATH, load_table
+from grammar.parser import parse_expression, parse_program
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -271,12 +272,17 @@ def test_known_structural_differences_are_stable() -> None:
 
 
 def test_prebuilt_parse_table_matches_the_grammar() -> None:
-    # Fails after an edit to hog.lark until `python -m grammar.parser` regenerates the table.
-    assert _load_table(_GRAMMAR_PATH.read_text()) is not None
+    # Fails after an edit to hog.lark until `python -m grammar.lalr` regenerates the table.
+    assert load_table(GRAMMAR_PATH.read_text()) is not None
 
 
 def test_import_grammar_does_not_load_lark() -> None:
     code = "import sys, grammar; assert 'lark' not in sys.modules and 'grammar.parser' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_parsing_runs_from_the_stored_table_without_lark() -> None:
+    code = "import sys, grammar; grammar.parse_program('let x := f(1) ?? 2'); assert 'lark' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 
