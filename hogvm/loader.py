@@ -50,8 +50,6 @@ SET_LOCAL_REBIND_TOP = 102  # SET_LOCAL ending a C-style for step: likewise, if 
 
 _CONSTANTS = {Op.TRUE: True, Op.FALSE: False, Op.NULL: None}
 
-_JUMPS = (Op.JUMP, Op.JUMP_IF_FALSE, Op.JUMP_IF_STACK_NOT_NULL, Op.TRY)
-_OP_BY_NUMBER = {int(op): op for op in Op}
 _SCALAR_TYPES = (str, int, float, bool, type(None))
 
 
@@ -107,6 +105,67 @@ def _header(bytecode: list[Any], name: str, require_header: bool) -> tuple[int, 
     return 1, 0
 
 
+# Per opcode number: (name, operand kinds, shape). Plain ints as keys: decoding never hashes enums.
+_PLAIN, _JUMP, _TRY, _CALLABLE, _DECLARE_FN, _LITERAL, _FIXED = range(7)
+_SHAPES = {
+    Op.JUMP: _JUMP, Op.JUMP_IF_FALSE: _JUMP, Op.JUMP_IF_STACK_NOT_NULL: _JUMP, Op.TRY: _TRY,
+    Op.CALLABLE: _CALLABLE, Op.DECLARE_FN: _DECLARE_FN,
+    Op.STRING: _LITERAL, Op.INTEGER: _LITERAL, Op.FLOAT: _LITERAL,
+    Op.TRUE: _FIXED, Op.FALSE: _FIXED, Op.NULL: _FIXED,
+}
+_SPECS: dict[int, tuple[str, tuple[str, ...], int]] = {
+    int(op): (op.name, tuple(str(kind) for kind in info.operands), _SHAPES.get(op, _PLAIN))
+    for op, info in OPCODES.items()
+}
+_FIXED_CONSTANTS = {int(op): value for op, value in _CONSTANTS.items()}
+_STRING = int(Op.STRING)
+
+
+def _operand(kind: str, value: Any, number: int, op_name: str, offset: int) -> Any:
+    """Validate one inline operand of kind `kind`; return it in the form the VM uses."""
+    if kind == STR:
+        if isinstance(value, str) and type(value) is not str:
+            value = str.__str__(value)  # a str subclass (e.g. a parser token): keep the text only
+        if number == _STRING:
+            if type(value) not in _SCALAR_TYPES:
+                raise invalid(f"STRING constant must be a scalar, got {type(value).__name__}", offset)
+        elif type(value) is not str:
+            raise invalid(f"{op_name} name must be a string, got {value!r}", offset)
+        return value
+    if kind == NUM:
+        if type(value) not in (int, float):
+            raise invalid(f"FLOAT constant must be a number, got {value!r}", offset)
+        return float(value)
+    if not _is_int(value):
+        if kind == INT:
+            raise invalid(f"INTEGER constant must be an integer, got {value!r}", offset)
+        if kind == OFFSET:
+            raise invalid(f"{op_name} jump offset must be an integer, got {value!r}", offset)
+        raise invalid(f"{op_name} {kind} must be a non-negative integer, got {value!r}", offset)
+    if value < 0 and kind in (COUNT, SLOT, BODY):
+        raise invalid(f"{op_name} {kind} must be a non-negative integer, got {value!r}", offset)
+    return int(value)
+
+
+def _captures(bytecode: list[Any], position: int, count: Any, op_name: str,
+              offset: int) -> tuple[tuple[tuple[bool, int], ...], int]:
+    """CLOSURE's operand: a count, then that many (is_local, index) pairs."""
+    if not _is_int(count) or count < 0:
+        raise invalid(f"{op_name} upvalue count must be a non-negative integer, got {count!r}", offset)
+    if position + 2 * count > len(bytecode):
+        raise invalid(f"{op_name} declares {count} upvalues but the bytecode ends", offset)
+    captures = []
+    for _ in range(count):
+        is_local, index = bytecode[position], bytecode[position + 1]
+        position += 2
+        if type(is_local) is not bool and is_local not in (0, 1):
+            raise invalid(f"{op_name} capture flag must be a boolean, got {is_local!r}", offset)
+        if not _is_int(index) or index < 0:
+            raise invalid(f"{op_name} capture index must be a non-negative integer, got {index!r}", offset)
+        captures.append((bool(is_local), int(index)))
+    return tuple(captures), position
+
+
 def decode_chunk(bytecode: Any, name: str = "root", *, require_header: bool = True,
                  globals: dict[str, Any] | None = None) -> Chunk:
     """Validate and decode one bytecode list."""
@@ -125,94 +184,58 @@ def decode_chunk(bytecode: Any, name: str = "root", *, require_header: bool = Tr
     while position < size:
         offset = position
         number = bytecode[position]
-        op = _OP_BY_NUMBER.get(int(number)) if _is_int(number) else None
-        if op is None:
-            raise invalid(f"unknown opcode {number!r}", offset)
-        info = OPCODES[op]
+        spec = _SPECS.get(number) if type(number) is int else None
+        if spec is None:
+            if not _is_int(number) or int(number) not in _SPECS:
+                raise invalid(f"unknown opcode {number!r}", offset)
+            number = int(number)  # an IntEnum member, as PostHog's own Python compiler emits
+            spec = _SPECS[number]
+        op_name, kinds, shape = spec
         position += 1
-        operands: list[Any] = []
-        for kind in info.operands:
-            if position >= size:
-                raise invalid(f"{op.name} is missing its {kind} operand (unexpected end of bytecode)", offset)
-            value = bytecode[position]
-            position += 1
-            if kind == CAPTURES:
-                if not _is_int(value) or value < 0:
-                    raise invalid(f"{op.name} upvalue count must be a non-negative integer, got {value!r}", offset)
-                if position + 2 * value > size:
-                    raise invalid(f"{op.name} declares {value} upvalues but the bytecode ends", offset)
-                captures = []
-                for _ in range(value):
-                    is_local, index = bytecode[position], bytecode[position + 1]
-                    position += 2
-                    if type(is_local) is not bool and is_local not in (0, 1):
-                        raise invalid(f"{op.name} capture flag must be a boolean, got {is_local!r}", offset)
-                    if not _is_int(index) or index < 0:
-                        raise invalid(f"{op.name} capture index must be a non-negative integer, got {index!r}", offset)
-                    captures.append((bool(is_local), int(index)))
-                value = tuple(captures)
-            elif kind == STR:
-                if isinstance(value, str) and type(value) is not str:
-                    value = str.__str__(value)  # a str subclass (e.g. a parser token): keep the text only
-                if op == Op.STRING:
-                    if type(value) not in _SCALAR_TYPES:
-                        raise invalid(f"STRING constant must be a scalar, got {type(value).__name__}", offset)
-                elif type(value) is not str:
-                    raise invalid(f"{op.name} name must be a string, got {value!r}", offset)
-            elif kind == INT:
-                if not _is_int(value):
-                    raise invalid(f"INTEGER constant must be an integer, got {value!r}", offset)
-                value = int(value)
-            elif kind == NUM:
-                if type(value) not in (int, float):
-                    raise invalid(f"FLOAT constant must be a number, got {value!r}", offset)
-                value = float(value)
-            elif kind in (COUNT, SLOT, BODY):
-                if not _is_int(value) or value < 0:
-                    raise invalid(f"{op.name} {kind} must be a non-negative integer, got {value!r}", offset)
-                value = int(value)
-            elif kind == OFFSET:
-                if not _is_int(value):
-                    raise invalid(f"{op.name} jump offset must be an integer, got {value!r}", offset)
-                value = int(value)
-            operands.append(value)
-
         index = len(code)
         index_of_offset[offset] = index
         offsets.append(offset)
+        if not kinds:  # most instructions: no operand
+            code.append((CONST, _FIXED_CONSTANTS[number]) if shape == _FIXED else (number, None))
+            continue
 
-        if op in _JUMPS:
+        operands: list[Any] = []
+        for kind in kinds:
+            if position >= size:
+                raise invalid(f"{op_name} is missing its {kind} operand (unexpected end of bytecode)", offset)
+            value = bytecode[position]
+            position += 1
+            if kind == CAPTURES:
+                value, position = _captures(bytecode, position, value, op_name, offset)
+            else:
+                value = _operand(kind, value, number, op_name, offset)
+            operands.append(value)
+
+        if shape in (_JUMP, _TRY):
             # Jumps count from their operand: PostHog reads the operand (ip at offset+1), adds it,
             # then steps once more. TRY's handler is `ip + 1 + operand` taken *before* the read.
-            delta = operands[0]
-            target = offset + 1 + delta if op == Op.TRY else offset + 2 + delta
-            pending_targets.append((index, target, op.name))
-            code.append((int(op), target))
-        elif op == Op.CALLABLE:
+            target = offset + (1 if shape == _TRY else 2) + operands[0]
+            pending_targets.append((index, target, op_name))
+            code.append((number, target))
+        elif shape == _CALLABLE:
             fn_name, arg_count, upvalue_count, body_length = operands
-            body_start = position
             body_end = position + body_length
-            bodies.append((offset, body_start, body_end))
-            fn = Callable("local", fn_name, arg_count, upvalue_count, name, body_start)
+            bodies.append((offset, position, body_end))
+            fn = Callable("local", fn_name, arg_count, upvalue_count, name, position)
             pending_targets.append((index, body_end, "CALLABLE body end"))
-            code.append((int(op), [fn, body_end]))
-        elif op == Op.DECLARE_FN:
+            code.append((number, [fn, body_end]))
+        elif shape == _DECLARE_FN:
             fn_name, arg_count, body_length = operands
-            body_start = position
             body_end = position + body_length
-            bodies.append((offset, body_start, body_end))
+            bodies.append((offset, position, body_end))
             pending_targets.append((index, body_end, "DECLARE_FN body end"))
-            code.append((int(op), [fn_name, arg_count, body_start, body_end]))
-        elif op == Op.CALL_GLOBAL:
-            code.append((int(op), (operands[0], operands[1])))
-        elif op in (Op.STRING, Op.INTEGER, Op.FLOAT):
+            code.append((number, [fn_name, arg_count, position, body_end]))
+        elif shape == _LITERAL:
             code.append((CONST, operands[0]))
-        elif op in _CONSTANTS:
-            code.append((CONST, _CONSTANTS[op]))
-        elif not operands:
-            code.append((int(op), None))
-        else:
-            code.append((int(op), operands[0]))
+        elif len(operands) == 1:
+            code.append((number, operands[0]))
+        else:  # CALL_GLOBAL
+            code.append((number, tuple(operands)))
 
     end_index = len(code)
     index_of_offset[size] = end_index
@@ -270,15 +293,16 @@ def _mark_rebinding_writes(code: list[tuple[int, Any]]) -> None:
     get_local, set_local = int(Op.GET_LOCAL), int(Op.SET_LOCAL)
     jump, jump_if_false = int(Op.JUMP), int(Op.JUMP_IF_FALSE)
     scope_end = (int(Op.POP), int(Op.CLOSE_UPVALUE))
+    # exit index -> the conditional jumps leaving through it (one pass: linear even for hostile input)
+    exits: dict[int, list[int]] = {}
+    for index, (op, target) in enumerate(code):
+        if op == jump_if_false:
+            exits.setdefault(target, []).append(index)
     for position, (op, target) in enumerate(code):
         if op != jump or target > position:
             continue
         exit_index = position + 1
-        condition = next(
-            (index for index in range(target, position)
-             if code[index][0] == jump_if_false and code[index][1] == exit_index),
-            None,
-        )
+        condition = next((index for index in exits.get(exit_index, ()) if target <= index < position), None)
         if condition is None:
             continue
         head = code[target:condition + 1]
