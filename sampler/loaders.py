@@ -13,6 +13,8 @@ events streams through DuckDB's readers.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import json
 import re
 from dataclasses import dataclass
@@ -87,11 +89,23 @@ def _source_sql(conn: duckdb.DuckDBPyConnection, dump: DumpFile) -> str:
             f"SELECT {columns} FROM read_json(?, format='{json_format}', records=true, "
             f"columns={_json_columns_spec()}, maximum_object_size={MAX_OBJECT_BYTES})"
         )
-    reader = (
-        "read_parquet(?)" if dump.format == "parquet"
-        else "read_csv(?, header=true, all_varchar=true, strict_mode=true)"
-    )
-    present = {row[0] for row in conn.execute(f"DESCRIBE SELECT * FROM {reader}", [str(dump.path)]).fetchall()}
+    if dump.format == "parquet":
+        reader = "read_parquet(?)"
+        try:
+            described = conn.execute(f"DESCRIBE SELECT * FROM {reader}", [str(dump.path)]).fetchall()
+        except duckdb.Error as exc:
+            raise LoadError(_explain_reader_error(dump, exc)) from None
+        present = {row[0] for row in described}
+    else:
+        # Standard CSV, read strictly with the columns of its header: DuckDB's dialect sniffer
+        # would otherwise turn a file with one bad row into a single-column file.
+        header = _csv_header(dump.path)
+        present = set(header)
+        columns = ", ".join(f"{_sql_string(name)}: 'VARCHAR'" for name in header)
+        reader = (
+            "read_csv(?, header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
+            f"strict_mode=true, columns={{{columns}}})"
+        )
     missing = [name for name in REQUIRED_COLUMNS if name not in present]
     if missing:
         raise LoadError(f"{dump.path}: no {', '.join(repr(m) for m in missing)} column")
@@ -101,6 +115,23 @@ def _source_sql(conn: duckdb.DuckDBPyConnection, dump: DumpFile) -> str:
         for name in EVENT_COLUMNS
     )
     return f"SELECT {selected} FROM {reader}"
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The column names on the first line of a CSV file (gzip-compressed or not)."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8", newline="") as handle:
+            header = next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise LoadError(f"{path}: cannot read the CSV header ({exc})") from None
+    if len(set(header)) != len(header):
+        raise LoadError(f"{path}: line 1: repeated column names in the CSV header")
+    return header
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 # Each column arrives as minified JSON text (DuckDB re-serialises what it reads; JSON null becomes
@@ -233,6 +264,11 @@ def _explain_reader_error(dump: DumpFile, exc: duckdb.Error) -> str:
         got = text.split("but got", 1)[-1].split(":", 1)[0].strip()
         where = f"{dump.unit} {match.group(1)}: " if match else ""
         return f"{dump.path}: {where}an event must be a JSON object, got {got or 'something else'}"
+    csv_line = re.match(r"CSV Error on Line: (\d+)", text)
+    if csv_line:
+        details = str(exc).split("\n")
+        what = details[2] if len(details) > 2 and details[2].strip() else "not valid CSV"
+        return f"{dump.path}: line {csv_line.group(1)}: {what.strip()}"
     text = text.replace(f'in file "{dump.path}", ', "").replace(f'"{dump.path}"', "the file")
     return f"{dump.path}: {text.rstrip('. ')}"
 

@@ -340,3 +340,21 @@ def test_naive_timestamps_are_utc_whatever_the_local_zone(tmp_path: Path) -> Non
     done = subprocess.run([sys.executable, "-c", code, str(dump)], capture_output=True, text=True, check=True,
                           cwd=ROOT, env={**os.environ, "TZ": "Asia/Tokyo"})
     assert datetime.fromisoformat(done.stdout.strip()) == datetime(2026, 11, 27, 8, 30, tzinfo=UTC)
+
+
+def test_csv_row_with_extra_cells_is_named_by_line(store: EventStore, tmp_path: Path) -> None:
+    dump = tmp_path / "ragged.csv"
+    dump.write_text('uuid,event,timestamp,properties\n'
+                    'a,e,2026-11-27T00:00:00Z,{}\n'
+                    'b,e,2026-11-27T00:00:00Z,"{""k"": 1}"\n'
+                    'c,e,2026-11-27T00:00:00Z,{},extra\n')
+    with pytest.raises(LoadError, match=r"ragged\.csv: line 4: Expected Number of Columns: 4 Found: 5$"):
+        store.load([dump])
+    assert store.count() == 0
+
+
+def test_corrupt_parquet_is_a_load_error(store: EventStore, tmp_path: Path) -> None:
+    dump = tmp_path / "broken.parquet"
+    dump.write_bytes(b"PAR1" + b"\x00" * 64)
+    with pytest.raises(LoadError, match=r"broken\.parquet: "):
+        store.load([dump])
