@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+import duckdb
 from pydantic import ValidationError
 
 from sampler.errors import SamplerError
@@ -90,6 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(str(exc), exc.exit_code)
     except SamplerError as exc:
         _fail(str(exc), EXIT_FAILURE)
+    except duckdb.Error as exc:  # a database failure the store did not anticipate
+        _fail(f"event database: {str(exc).splitlines()[0]}", EXIT_FAILURE)
+    except OSError as exc:  # e.g. the cache directory cannot be created
+        where = f"{exc.filename}: " if exc.filename else ""
+        _fail(f"{where}{exc.strerror or exc}", EXIT_FAILURE)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except BrokenPipeError:

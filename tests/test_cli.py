@@ -231,3 +231,11 @@ def test_console_script_runs_as_a_process(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["results"]) == 5
+
+
+def test_unwritable_default_location_is_one_line(capsys, monkeypatch, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("HOG_TAGGER_DB", str(blocker / "sub" / "events.duckdb"))  # a file as a directory
+    code, _, err = cli(capsys, "run", str(TOPICS))
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
