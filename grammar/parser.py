@@ -615,8 +615,15 @@ class _Builder:
         return [op, *operand] if type(operand) is list else [op, operand]
 
     def not_call(self, c: list) -> ast.Call:
+        # `not(x)`, `not(a, b)`, `not()`: PostHog prefers the function call to `not` + parentheses
         kw = c[0]
-        return ast.Call(name=kw.value, args=[c[2]], line=kw.line, column=kw.column)
+        if len(c) == 3:
+            args = []
+        elif len(c) == 4:
+            args = [c[2]]
+        else:
+            args = [c[2], *(c[4] or [])]
+        return ast.Call(name=kw.value, args=args, line=kw.line, column=kw.column)
 
     def signed_number(self, c: list) -> ast.Constant:
         sign, number = c
