@@ -406,3 +406,32 @@ def test_dates_and_datetimes_compare_by_instant_also_with_date_strings(node_vm: 
 def test_a_datetime_and_a_non_date_string_do_not_order() -> None:
     error = error_of("return toDateTime('2026-06-28T00:00:00Z') > 'soon'")
     assert "'>' not supported" in str(error)
+
+
+# --- step counting -------------------------------------------------------------------------
+
+
+@pytest.mark.oracle
+def test_steps_equal_posthogs_op_count() -> None:
+    """`steps` counts what PostHog's VMs count as ops (the TS VM reports it in `state.ops`)."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    module = Path(__file__).parent / "oracles" / "node" / "node_modules" / "@posthog" / "hogvm"
+    script = (
+        "const hogvm = require(process.argv[1]);"
+        "const programs = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "process.stdout.write(JSON.stringify(programs.map((p) => hogvm.exec(p, {timeout: 60000}).state.ops)))"
+    )
+    sources = [
+        "fn fib(n) { if (n < 2) { return n } return fib(n - 1) + fib(n - 2) } return fib(12)",
+        "let s := 0; for (let i := 0; i < 50; i := i + 1) { s := s + i } return s",
+        "let total := 0; for (let k, v in {'a': 1, 'b': 2}) { total := total + v } return total",
+        "try { throw Error('x') } catch (e) { return e.message }",
+        "let f := x -> [x, x]; return f(f(1))",
+    ]  # (no bytecode-STL calls: their bodies are our own compilation, not PostHog's bytes)
+    bytecodes = [compile_hog(source) for source in sources]
+    done = subprocess.run(["node", "-e", script, str(module)], input=json.dumps(bytecodes),
+                          capture_output=True, text=True, check=True, timeout=60)
+    assert [execute_bytecode(bytecode).steps for bytecode in bytecodes] == json.loads(done.stdout)
