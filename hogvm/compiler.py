@@ -240,17 +240,17 @@ class _Compiler:
         self.emit(node.low, out, 2)
         self.emit(node.high, out, 3)
         low_op, high_op, join = (Op.LT, Op.GT, Op.OR) if node.negated else (Op.GT_EQ, Op.LT_EQ, Op.AND)
+        compare = (
+            Op.GET_LOCAL, low, Op.GET_LOCAL, value, low_op,
+            Op.GET_LOCAL, high, Op.GET_LOCAL, value, high_op,
+            join, 2,
+        )
         out += (
             Op.GET_LOCAL, low, Op.NULL, Op.NOT_EQ,
             Op.GET_LOCAL, high, Op.NULL, Op.NOT_EQ,
             Op.GET_LOCAL, value, Op.NULL, Op.NOT_EQ,
             Op.AND, 3,
-            Op.JUMP_IF_FALSE, 14,
-            Op.GET_LOCAL, low, Op.GET_LOCAL, value, low_op,
-            Op.GET_LOCAL, high, Op.GET_LOCAL, value, high_op,
-            join, 2,
-            Op.JUMP, 1,
-            Op.FALSE,
+            Op.JUMP_IF_FALSE, len(compare) + 2, *compare, Op.JUMP, 1, Op.FALSE,
             Op.SET_LOCAL, result,
             Op.POP, Op.POP, Op.POP,
         )
@@ -261,6 +261,7 @@ class _Compiler:
 
     def array_access(self, node: ast.ArrayAccess, out: list[Any]) -> None:
         key = node.property
+        # As in PostHog, `false` counts too (it is an int equal to 0 in Python).
         if type(key) is ast.Constant and isinstance(key.value, int) and key.value == 0:
             raise HogCompileError("Array access starts from 1")
         self.emit(node.array, out)
