@@ -1,0 +1,79 @@
+"""The known differences between PostHog's Python VM and its TypeScript VM, one test each.
+
+Taggers run on PostHog's Python VM, so this VM gives the Python VM's answer. Each test asserts
+our answer AND the TypeScript VM's, so the list stays true: if PostHog changes either VM, the
+test says which divergence went away. The differential fuzz test (tests/test_fuzz_vm.py) keeps
+its generated programs clear of exactly these constructs.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from hogvm import HogVMException, compile_hog, execute_bytecode
+from hogvm.printing import print_hog_value
+
+pytestmark = pytest.mark.oracle
+
+
+def ours(source: str) -> tuple[str, list[str]]:
+    result = execute_bytecode(compile_hog(source))
+    return print_hog_value(result.result), result.stdout
+
+
+def theirs(node_vm, source: str) -> tuple[str | None, list[str]]:
+    reply = node_vm.run(compile_hog(source))
+    assert reply["ok"], reply
+    return reply["printed"], reply["stdout"]
+
+
+def test_modulo_of_negative_numbers_floors_like_python(node_vm) -> None:
+    # Python: the sign of the divisor; JavaScript: the sign of the dividend.
+    assert ours("return [-7 % 3, 7 % -3]")[0] == "[2, -2]"
+    assert theirs(node_vm, "return [-7 % 3, 7 % -3]")[0] == "[-1, 1]"
+
+
+def test_whole_floats_print_with_a_decimal_point(node_vm) -> None:
+    assert ours("print(1.0); return 2.0") == ("2.0", ["1.0"])
+    assert theirs(node_vm, "print(1.0); return 2.0") == ("2", ["1"])
+
+
+def test_json_stringify_puts_spaces_after_separators(node_vm) -> None:
+    source = "return jsonStringify({'a': [1, 2]})"
+    assert ours(source)[0] == """'{"a": [1, 2]}'"""
+    assert theirs(node_vm, source)[0] == """'{"a":[1,2]}'"""
+
+
+def test_plus_concatenates_strings_and_arrays(node_vm) -> None:
+    # The TypeScript VM applies Number() to both operands.
+    assert ours("return ['a' + 'b', [1] + [2]]")[0] == "['ab', [1, 2]]"
+    assert theirs(node_vm, "return ['a' + 'b', [1] + [2]]")[0] == "[NaN, 3]"
+
+
+@pytest.mark.parametrize(("source", "typescript"), [("return 1 / 0", "Infinity"), ("return 1 % 0", "NaN")])
+def test_division_by_zero_is_an_error(node_vm, source: str, typescript: str) -> None:
+    with pytest.raises(HogVMException, match="by zero"):
+        execute_bytecode(compile_hog(source))
+    assert theirs(node_vm, source)[0] == typescript
+
+
+def test_closures_made_in_a_loop_each_capture_their_own_iteration(node_vm) -> None:
+    # This project's deliberate divergence from BOTH reference VMs (they share one upvalue).
+    source = """
+        let fs := []
+        for (let i := 0; i < 3; i := i + 1) { let j := i; fs := arrayPushBack(fs, () -> j) }
+        return arrayMap(f -> f(), fs)
+    """
+    assert ours(source)[0] == "[0, 1, 2]"
+    assert theirs(node_vm, source)[0] == "[0, 0, 0]"
+
+
+@pytest.mark.parametrize(("function", "expected", "typescript"), [
+    ("arraySort", "[2, 10, 100]", "[10, 100, 2]"),
+    ("arrayReverseSort", "[100, 10, 2]", "[2, 100, 10]"),
+])
+def test_sorting_numbers_compares_numbers(node_vm, function: str, expected: str, typescript: str) -> None:
+    # JavaScript's default Array.prototype.sort compares the numbers' string forms.
+    source = f"return {function}([2, 100, 10])"
+    assert ours(source)[0] == expected
+    assert theirs(node_vm, source)[0] == typescript
