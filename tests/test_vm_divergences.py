@@ -77,3 +77,14 @@ def test_sorting_numbers_compares_numbers(node_vm, function: str, expected: str,
     source = f"return {function}([2, 100, 10])"
     assert ours(source)[0] == expected
     assert theirs(node_vm, source)[0] == typescript
+
+
+@pytest.mark.parametrize(("source", "typescript"), [
+    ("return '' !~ 'a'", "true"),
+    ("return 'a' !~ ''", "true"),
+    ("return '' !~* 'a'", "true"),
+])
+def test_negated_regex_with_an_empty_operand_is_false(node_vm, source: str, typescript: str) -> None:
+    # The Python VM short-circuits to false when either side is empty, negated operators too.
+    assert ours(source)[0] == "false"
+    assert theirs(node_vm, source)[0] == typescript

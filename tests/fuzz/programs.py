@@ -56,6 +56,7 @@ class _Scope:
     variables: dict[str, str] = field(default_factory=dict)  # name -> type
     read_only: set[str] = field(default_factory=set)  # loop counters and loop variables
     functions: dict[str, int] = field(default_factory=dict)  # int -> int functions: name -> arity
+    in_loop: bool = False  # declared inside a loop body: a closure must not capture these
 
 
 class _Generator:
@@ -65,6 +66,7 @@ class _Generator:
         self.scopes = [_Scope()]
         self.counter = 0
         self.in_loop = 0
+        self.in_closure = 0
 
     # -------------------------------------------------------- scope
 
@@ -81,6 +83,10 @@ class _Generator:
         names: dict[str, str] = {}
         read_only: set[str] = set()
         for scope in self.scopes:
+            # Closures capture a loop body's variables per iteration here, once in PostHog's VMs
+            # (tests/test_vm_divergences.py): a typed program's lambdas do not capture them.
+            if scope.in_loop and self.in_closure and self.typed:
+                continue
             names.update(scope.variables)
             read_only |= scope.read_only
         return sorted(n for n, t in names.items()
@@ -145,9 +151,7 @@ class _Generator:
             return call(name, *[i() for _ in range(arity)])
         if kind == "lambda":
             param = self.fresh("p")
-            self.scopes.append(_Scope({param: "int"}, {param}))
-            body = ast.ArithmeticOperation(left=F(param), op="+", right=i())
-            self.scopes.pop()
+            body = self.closure_body({param: "int"}, lambda: ast.ArithmeticOperation(left=F(param), op="+", right=i()))
             return ast.ExprCall(expr=ast.Lambda(args=[param], expr=body), args=[i()])
         if kind == "reduce":
             acc, item = self.fresh("acc"), self.fresh("x")
@@ -159,7 +163,7 @@ class _Generator:
             return call("toInt", call("toString", i()))
         if kind == "count":
             item = self.fresh("x")
-            cond = ast.CompareOperation(left=F(item), op=">", right=i())
+            cond = self.closure_body({item: "int"}, lambda: ast.CompareOperation(left=F(item), op=">", right=i()))
             return call("arrayCount", ast.Lambda(args=[item], expr=cond), self.expr("list", d))
         return self.int_expr(d, True)
 
@@ -212,8 +216,9 @@ class _Generator:
                                         right=C(pattern))
         if kind == "regex":
             pattern = self.pick(["a", "^a", "[0-9]+", "b$", "a.c", "(ab)+"])
-            return ast.CompareOperation(left=self.expr("str", d), op=self.pick(["=~", "!~", "=~*"]),
-                                        right=C(pattern))
+            # Never an empty text: `'' !~ p` is false in Python, true in TypeScript (a divergence).
+            text = call("concat", C(self.pick(["a", "b", "1"])), self.expr("str", d))
+            return ast.CompareOperation(left=text, op=self.pick(["=~", "!~", "=~*"]), right=C(pattern))
         if kind == "empty":
             return call(self.pick(["empty", "notEmpty"]), self.expr("str", d))
         return ast.CompareOperation(left=self.expr("int", d), op=self.pick(["==", "!="]), right=C(None),
@@ -229,9 +234,8 @@ class _Generator:
             return ast.Array(exprs=[self.expr("int", d) for _ in range(self.draw(st.integers(0, 3)))])
         if kind == "map":
             x = self.fresh("x")
-            self.scopes.append(_Scope({x: "int"}, {x}))
-            body = ast.ArithmeticOperation(left=F(x), op=self.pick(["+", "-"]), right=self.expr("int", d))
-            self.scopes.pop()
+            body = self.closure_body({x: "int"}, lambda: ast.ArithmeticOperation(
+                left=F(x), op=self.pick(["+", "-"]), right=self.expr("int", d)))
             return call("arrayMap", ast.Lambda(args=[x], expr=body), lst())
         if kind == "filter":
             x = self.fresh("x")
@@ -276,8 +280,19 @@ class _Generator:
 
     # -------------------------------------------------------- statements
 
+    def closure_body(self, params: dict[str, str], make: Any) -> Any:
+        """Generate a lambda body with `make()`, its parameters in scope."""
+        self.in_closure += 1
+        self.scopes.append(_Scope(dict(params), set(params)))
+        try:
+            return make()
+        finally:
+            self.scopes.pop()
+            self.in_closure -= 1
+
     def block(self, depth: int, extra: dict[str, str] | None = None, read_only: bool = True) -> ast.Block:
-        self.scopes.append(_Scope(dict(extra or {}), set(extra or {}) if read_only else set()))
+        self.scopes.append(_Scope(dict(extra or {}), set(extra or {}) if read_only else set(),
+                                  in_loop=self.in_loop > 0))
         body = [self.statement(depth) for _ in range(self.draw(st.integers(0, 3)))]
         self.scopes.pop()
         return ast.Block(declarations=body)
