@@ -739,6 +739,10 @@ class _Builder:
         return ast.Call(name=_name(name), args=c[3], distinct=True, line=name.line,
                         column=name.column)
 
+    def if_call(self, c: list) -> ast.Call:
+        name = c[0]
+        return ast.Call(name=name.value, args=[c[2]], line=name.line, column=name.column)
+
     def keyword_call(self, c: list) -> ast.Call:
         name = c[0]
         return ast.Call(name=name.value, args=_expressions(c[2]), line=name.line, column=name.column)

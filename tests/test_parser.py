@@ -262,10 +262,13 @@ def test_deliberate_divergence_is_a_syntax_error(source: str, message: str) -> N
 def test_known_structural_differences_are_stable() -> None:
     # PostHog keeps `True` as written in `True.x`; we lower-case a boolean-looking chain head.
     assert expr("True.x") == field("true", "x")
-    # `return` is not a name here: PostHog parses `return return` as returning a Field 'return'.
+    # `return` and `else` are not names here: PostHog parses `return return` as returning a
+    # Field 'return', and `if (a) return else b` as `if (a) return else;` then `b`.
     first, second = parse_program("return\nreturn x").declarations
     assert first == ast.ReturnStatement(expr=None, line=1, column=1)
     assert strip(second) == ast.ReturnStatement(expr=field("x"))
+    branch, = parse_program("if (a) return else return").declarations
+    assert strip(branch) == ast.IfStatement(expr=field("a"), then=ast.ReturnStatement(), else_=ast.ReturnStatement())
 
 
 # ---------------------------------------------------------------- machinery
