@@ -1,13 +1,15 @@
 """Array and dict builtins: keys, values, indexOf, has, in, range, and the arrayXxx family.
 
 The arrayXxx functions never modify their argument: they return a new array (and `[]` or
-`[item]` when the argument is not an array), as PostHog's VMs do.
+`[item]` when the argument is not an array), as PostHog's VMs do. Membership and sorting compare
+values as Python does, via hogvm.comparison (no recursion, no exponential time on shared values).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from hogvm import comparison
 from hogvm.printing import to_python_str, type_name
 from hogvm.stl.argcheck import VALUE_COST, expect_int, expect_str, fail
 from hogvm.stl.registry import StlContext, builtin
@@ -15,14 +17,6 @@ from hogvm.stl.registry import StlContext, builtin
 
 def _charge_array(ctx: StlContext, length: int) -> None:
     ctx.charge(VALUE_COST * (length + 1))
-
-
-def _compare_safely(function: str, compare: Any) -> Any:
-    """Run an equality/ordering computation; cyclic or absurdly deep values give a clear error."""
-    try:
-        return compare()
-    except RecursionError:
-        fail(function, "the values are nested too deeply (or contain themselves) to compare")
 
 
 @builtin("keys", 1, 1)
@@ -55,14 +49,7 @@ def index_of(args: list[Any], ctx: StlContext) -> int:
     array, item = args[0], args[1]
     if type(array) is not list:
         return 0
-
-    def find() -> int:
-        for position, element in enumerate(array, 1):
-            if element == item:
-                return position
-        return 0
-
-    return _compare_safely("indexOf", find)
+    return comparison.index_of(array, item) + 1
 
 
 @builtin("has", 2, 2)
@@ -70,7 +57,7 @@ def has(args: list[Any], ctx: StlContext) -> bool:
     array, item = args[0], args[1]
     if type(array) is not list:
         return False
-    return _compare_safely("has", lambda: item in array)
+    return comparison.contains(array, item)
 
 
 @builtin("in", 2, 2)
@@ -78,7 +65,7 @@ def in_fn(args: list[Any], ctx: StlContext) -> bool:
     item, collection = args[0], args[1]
     if type(collection) not in (list, tuple):
         return False
-    return _compare_safely("in", lambda: item in collection)
+    return comparison.contains(collection, item)
 
 
 @builtin("arrayPushBack", 2, 2)
@@ -119,7 +106,7 @@ def array_pop_front(args: list[Any], ctx: StlContext) -> list:
 
 def _sorted(function: str, array: list, reverse: bool) -> list:
     try:
-        return _compare_safely(function, lambda: sorted(array, reverse=reverse))
+        return comparison.sorted_values(array, reverse=reverse)
     except TypeError:
         kinds = sorted({type_name(item) for item in array})
         if len(kinds) == 1:

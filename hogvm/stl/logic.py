@@ -4,7 +4,8 @@ greater..., and, or, not, if, multiIf.
 These are PostHog's Python builtins, which apply Python's operators directly: unlike the `=` and
 `<` operators they do not unify types, so `equals(1, '1')` is false. Ordering values of
 different kinds (a number and a string, or null) is an error, as in PostHog, but a HogVMException
-that names the kinds instead of a Python TypeError.
+that names the kinds instead of a Python TypeError. Arrays compare as Python compares lists, via
+hogvm.comparison (no recursion, no exponential time on shared values).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
+from hogvm.comparison import values_equal, values_ordered
 from hogvm.printing import type_name
 from hogvm.stl.argcheck import VALUE_COST, fail
 from hogvm.stl.registry import StlContext, builtin
@@ -24,8 +26,14 @@ def _apply(function: str, op: Callable[[Any, Any], Any], a: Any, b: Any, verb: s
         return op(a, b)
     except TypeError:
         fail(function, f"can not {verb} {type_name(a)} and {type_name(b)}")
-    except RecursionError:
-        fail(function, "the values are nested too deeply (or contain themselves) to compare")
+
+
+def _ordering(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    return lambda a, b: values_ordered(a, b, op)
+
+
+_LT = _ordering(operator.lt)
+_GT = _ordering(operator.gt)
 
 
 def _comparison(name: str, op: Callable[[Any, Any], Any], verb: str) -> None:
@@ -36,12 +44,12 @@ def _comparison(name: str, op: Callable[[Any, Any], Any], verb: str) -> None:
     compare.__name__ = name
 
 
-_comparison("equals", operator.eq, "compare")
-_comparison("notEquals", operator.ne, "compare")
-_comparison("greater", operator.gt, "compare")
-_comparison("greaterOrEquals", operator.ge, "compare")
-_comparison("less", operator.lt, "compare")
-_comparison("lessOrEquals", operator.le, "compare")
+_comparison("equals", values_equal, "compare")
+_comparison("notEquals", lambda a, b: not values_equal(a, b), "compare")
+_comparison("greater", _GT, "compare")
+_comparison("greaterOrEquals", _ordering(operator.ge), "compare")
+_comparison("less", _LT, "compare")
+_comparison("lessOrEquals", _ordering(operator.le), "compare")
 
 
 @builtin("plus", 2, 2)
@@ -82,13 +90,13 @@ def round_fn(args: list[Any], ctx: StlContext) -> int:
 @builtin("min2", 2, 2)
 def min2(args: list[Any], ctx: StlContext) -> Any:
     a, b = args[0], args[1]
-    return a if _apply("min2", operator.lt, a, b, "compare") else b
+    return a if _apply("min2", _LT, a, b, "compare") else b
 
 
 @builtin("max2", 2, 2)
 def max2(args: list[Any], ctx: StlContext) -> Any:
     a, b = args[0], args[1]
-    return a if _apply("max2", operator.gt, a, b, "compare") else b
+    return a if _apply("max2", _GT, a, b, "compare") else b
 
 
 @builtin("and", 1, None)
