@@ -221,17 +221,36 @@ def _enter(container: Any, on_path: set, stack: list, closing: str) -> None:
     stack.append(_Close(key, closing))
 
 
+def _render_scalars(values: Any, leaf: Leaf) -> list[str]:
+    """The texts of the leading scalars of `values`, stopping at the first container or once the
+    texts pass _CHECK_EVERY characters (so one array holding a big string many times is rendered
+    piece by piece, under the walk's memory checks)."""
+    texts: list[str] = []
+    total = 0
+    for value in values:
+        text = leaf(value)
+        if text is None:
+            break
+        total += len(text)
+        if total > _CHECK_EVERY:
+            break
+        texts.append(text)
+    return texts
+
+
 def _open_items(container: Any, leaf: Leaf, on_path: set, stack: list, opening: str, closing: str,
                 separator: str = _COMMA, items: Any = None) -> str:
-    """Open a list/tuple (or `items` standing for it). A container holding only scalars is
-    rendered at once and nothing is pushed; otherwise its items are pushed to be walked."""
+    """Open a list/tuple (or `items` standing for it). A small container of scalars is rendered
+    at once and nothing is pushed; otherwise its items are pushed to be walked."""
     items = container if items is None else items
-    texts = [leaf(item) for item in items]
-    if None not in texts:
+    texts = _render_scalars(items, leaf)
+    if len(texts) == len(items):
         return opening + separator.join(texts) + closing
     _enter(container, on_path, stack, closing)
+    pieces = [_Text(text) for text in texts]
+    pieces.extend(items[len(texts):])
     pending: list[Any] = [_Text(separator)] * (2 * len(items) - 1)
-    pending[::2] = [item if text is None else _Text(text) for item, text in zip(reversed(items), reversed(texts), strict=True)]
+    pending[::2] = pieces[::-1]
     stack.extend(pending)
     return opening
 
@@ -240,17 +259,20 @@ def _open_pairs(container: dict, key_text: Leaf, leaf: Leaf, on_path: set, stack
                 closing: str, separator: str = _COMMA) -> str:
     """Open a dict as `key: value` pairs, like `_open_items`. `key_text(key)` is None for a key
     that must be walked as a value (a tuple key)."""
-    keys = [key_text(key) for key in container]
-    texts = [leaf(item) for item in container.values()]
-    if None not in keys and None not in texts:
-        return opening + separator.join([key + ": " + text for key, text in zip(keys, texts, strict=True)]) + closing
+    texts = _render_scalars(container.values(), leaf)
+    if len(texts) == len(container):
+        keys = [key_text(key) for key in container]
+        if None not in keys and sum(map(len, keys)) <= _CHECK_EVERY:
+            return opening + separator.join([key + ": " + text for key, text in zip(keys, texts, strict=True)]) + closing
     _enter(container, on_path, stack, closing)
     pending: list[Any] = []
     comma = _Text(separator)
-    for (key, item), key_str, text in zip(reversed(container.items()), reversed(keys), reversed(texts), strict=True):
+    rendered = len(texts)
+    for index, (key, item) in zip(range(len(container) - 1, -1, -1), reversed(container.items()), strict=True):
         if pending:
             pending.append(comma)
-        pending.append(item if text is None else _Text(text))
+        pending.append(_Text(texts[index]) if index < rendered else item)
+        key_str = key_text(key)
         pending.extend((_COLON, key) if key_str is None else (_Text(key_str + ": "),))
     stack.extend(pending)
     return opening
@@ -289,11 +311,10 @@ def _hog_open(value: Any, on_path: set, stack: list) -> str:
             return f"DateTime({float(value['dt'])}, {escape_string(str(value['zone'] or 'UTC'))})"
         if _is_date(value):
             return f"Date({value['year']}, {value['month']}, {value['day']})"
-        if _is_closure_dict(value) and type(value["callable"]) is dict:
-            value = value["callable"]
-        if _is_callable_dict(value):
-            name = value.get("name", "lambda")
-            return f"fn<{escape_identifier(name)}({_hog_leaf(value['argCount']) or value['argCount']})>"
+        function = value["callable"] if _is_closure_dict(value) and type(value["callable"]) is dict else value
+        if _is_callable_dict(function):
+            name = function.get("name", "lambda")
+            return f"fn<{escape_identifier(name)}({_hog_leaf(function['argCount']) or function['argCount']})>"
     if id(value) in on_path:
         return "null"
     if kind is list:
@@ -421,10 +442,9 @@ def _json_opener(indent: int | None) -> Opener:
             return "null"
         kind = type(value)
         if kind is dict and not value.keys().isdisjoint(_TAGS):
-            if _is_closure_dict(value) and type(value["callable"]) is dict:
-                value = value["callable"]
-            if _is_callable_dict(value):
-                return encode_basestring_ascii(f"fn<{value.get('name')}({value['argCount']})>")
+            function = value["callable"] if _is_closure_dict(value) and type(value["callable"]) is dict else value
+            if _is_callable_dict(function):
+                return encode_basestring_ascii(f"fn<{function.get('name')}({function['argCount']})>")
         is_dict = kind is dict
         opening, closing = ("{", "}") if is_dict else ("[", "]")
         if not value:

@@ -134,6 +134,17 @@ def test_exponential_text_hits_the_memory_limit() -> None:
         to_python_str(value, FakeContext(memory_limit=1_000_000))
 
 
+@pytest.mark.parametrize("render", [print_hog_value, to_python_str, lambda v, b: to_json_string(v, None, b)])
+def test_one_big_string_many_times_is_refused_piece_by_piece(render: object) -> None:
+    # 1000 references to one 1 MB string: cheap as a value, 1 GB as text. Rendering stops at the
+    # limit instead of building the 1000 escaped copies first.
+    value = ["x" * 1_000_000] * 1000
+    with pytest.raises(HogVMMemoryExceededException):
+        render(value, FakeContext(memory_limit=10_000_000))  # type: ignore[operator]
+    with pytest.raises(HogVMMemoryExceededException):
+        render({str(i): value[0] for i in range(1000)}, FakeContext(memory_limit=10_000_000))  # type: ignore[operator]
+
+
 def test_exponential_text_stops_at_the_time_limit() -> None:
     value: list = [1]
     for _ in range(40):
