@@ -33,6 +33,7 @@ from grammar import ast
 from grammar.errors import HogCompileError
 from hogvm.opcodes import BYTECODE_MAGIC, BYTECODE_VERSION, Op
 from hogvm.scope import FunctionScope
+from hogvm.source_checks import hyphenated_name_error, touching_minus_positions
 
 __all__ = ["MAX_NESTING", "compile_hog", "compile_program"]
 
@@ -79,37 +80,39 @@ def compile_hog(source: str) -> list[Any]:
 
     Raises `HogSyntaxError` or `HogCompileError` (with line, column and the source)."""
     from grammar import parse_program
-    from hogvm.source_checks import reject_hyphenated_names
 
+    return compile_program(parse_program(source), source=source)
+
+
+def compile_program(program: ast.Program, *, source: str | None = None) -> list[Any]:
+    """Compile a parsed program to `["_H", 1, ...]` bytecode. Raises `HogCompileError`.
+
+    With the `source` the program was parsed from, errors carry it (for a caret snippet) and the
+    source checks of PostHog's `compile_hog` run too (see hogvm/source_checks.py)."""
+    code: list[Any] = []
+    hyphens = touching_minus_positions(source) if source else frozenset()
     try:
-        program = parse_program(source)
-        reject_hyphenated_names(program, source)
-        return compile_program(program)
+        _Compiler(hyphens).emit(program, code)
     except HogCompileError as err:
         if err.source is None:
             err.source = source
         raise
-
-
-def compile_program(program: ast.Program) -> list[Any]:
-    """Compile a parsed program to `["_H", 1, ...]` bytecode. Raises `HogCompileError`."""
-    code: list[Any] = []
-    try:
-        _Compiler().emit(program, code)
     except RecursionError:
-        raise HogCompileError("Nesting too deep: the program is nested beyond what can be compiled") from None
+        raise HogCompileError("Nesting too deep: the program is nested beyond what can be compiled",
+                              source=source) from None
     except (AttributeError, TypeError, ValueError) as err:  # only a hand-built AST can get here
-        raise HogCompileError(f"Malformed syntax tree: {err}") from err
+        raise HogCompileError(f"Malformed syntax tree: {err}", source=source) from err
     # Opcodes are emitted as `Op` members for readability; hand out plain ints, as JSON would.
     return [BYTECODE_MAGIC, BYTECODE_VERSION, *(int(x) if type(x) is Op else x for x in code)]
 
 
 class _Compiler:
-    __slots__ = ("nesting", "scope", "temps")
+    __slots__ = ("hyphens", "nesting", "scope", "temps")
 
-    def __init__(self) -> None:
+    def __init__(self, hyphens: frozenset[tuple[int, int]] = frozenset()) -> None:
         self.scope = FunctionScope()
         self.nesting = 0
+        self.hyphens = hyphens  # where a minus touches names on both sides, see source_checks
         # Values the running code has on the stack above the current function's declared locals
         # (-1 while a declared local's initializer runs). Only `between` needs it, to address its
         # hidden operands by slot.
@@ -225,6 +228,10 @@ class _Compiler:
         op = ARITHMETIC_OPS.get(node.op)
         if op is None:
             raise HogCompileError(f"Unsupported arithmetic operator `{node.op}`")
+        if op is Op.MINUS and (node.right.line, node.right.column) in self.hyphens:
+            error = hyphenated_name_error(node)  # `a.b-c`
+            if error is not None:
+                raise error
         self.emit(node.right, out)
         self.emit(node.left, out, 1)
         out.append(op)

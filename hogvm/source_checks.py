@@ -1,62 +1,45 @@
-"""Checks that need the source text, run by `compile_hog` before compiling.
+"""Checks that need the source text, run when `compile_hog` compiles.
 
 PostHog's `compile_hog` (the one validating taggers and CDP functions) rejects `a.b-c` written
 without spaces: Hog identifiers cannot contain hyphens, so it means `a.b - c`, almost never what
 was meant (`properties.$ai-model`). We reject it the same way, with PostHog's message.
+
+The source is scanned once for minus signs touching a name on both sides; the compiler then only
+looks up the subtractions whose right operand starts right after one of them.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
+import re
 
 from grammar import ast
 from grammar.errors import HogCompileError
 
-
-def reject_hyphenated_names(program: ast.Program, source: str) -> None:
-    """Raise `HogCompileError` for the first `a.b-c` (post-order, as PostHog's visitor) whose
-    minus touches both names."""
-    line_starts = [0]
-    for index, char in enumerate(source):
-        if char == "\n":
-            line_starts.append(index + 1)
-    for node in _post_order(program):
-        if type(node) is not ast.ArithmeticOperation or node.op != "-":
-            continue
-        left, right = node.left, node.right
-        if not (type(left) is ast.Field and len(left.chain) >= 2 and type(right) is ast.Field
-                and len(right.chain) == 1 and 1 <= right.line <= len(line_starts)):
-            continue
-        minus = line_starts[right.line - 1] + right.column - 2  # offset just before `right`
-        if minus < 1 or source[minus] != "-" or source[minus - 1].isspace():
-            continue
-        parent = ".".join(str(part) for part in left.chain[:-1])
-        raise HogCompileError(
-            "Hyphens are not supported in identifiers and are interpreted as subtraction. "
-            f"Use bracket notation: {parent}['{left.chain[-1]}-{right.chain[0]}']",
-            line=node.line, column=node.column, source=source,
-        )
+_TOUCHING_MINUS = re.compile(r"(?<=[\w$`\"])-(?=[\w$`\"])")
 
 
-def _post_order(root: ast.Node) -> Iterator[ast.Node]:
-    """Every node below and including `root`, children first; iterative, so depth costs no frames."""
-    stack: list[tuple[ast.Node, bool]] = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            yield node
-            continue
-        stack.append((node, True))
-        stack.extend((child, False) for child in reversed(list(_children(node))))
+def touching_minus_positions(source: str) -> frozenset[tuple[int, int]]:
+    """(line, column), 1-based, of each character that directly follows a name-touching minus."""
+    positions = []
+    line, line_start, scanned = 1, 0, 0
+    for match in _TOUCHING_MINUS.finditer(source):
+        after = match.end()
+        newlines = source.count("\n", scanned, after)
+        if newlines:
+            line += newlines
+            line_start = source.rindex("\n", scanned, after) + 1
+        scanned = after
+        positions.append((line, after - line_start + 1))
+    return frozenset(positions)
 
 
-def _children(node: ast.Node) -> Iterator[ast.Node]:
-    pending: list[object] = [getattr(node, field.name) for field in dataclasses.fields(node)]
-    pending.reverse()
-    while pending:
-        value = pending.pop()
-        if isinstance(value, ast.Node):
-            yield value
-        elif isinstance(value, list | tuple):
-            pending.extend(reversed(value))
+def hyphenated_name_error(node: ast.ArithmeticOperation) -> HogCompileError | None:
+    """PostHog's error for `a.b-c` (a chain minus a bare name), or None for any other shape."""
+    left, right = node.left, node.right
+    if not (type(left) is ast.Field and len(left.chain) >= 2 and type(right) is ast.Field and len(right.chain) == 1):
+        return None
+    parent = ".".join(str(part) for part in left.chain[:-1])
+    return HogCompileError(
+        "Hyphens are not supported in identifiers and are interpreted as subtraction. "
+        f"Use bracket notation: {parent}['{left.chain[-1]}-{right.chain[0]}']"
+    )

@@ -8,7 +8,7 @@ import pytest
 from grammar import ast
 from hogvm import HogCompileError, compile_hog, compile_program
 from hogvm.compiler import MAX_NESTING
-from tests.compiler_support import FRONT_ENDS, compile_source
+from tests.compiler_support import FRONT_ENDS, compile_source, parse
 
 GLOBALS = 'Variable "{}" not declared in this scope. Can not assign to globals.'
 REDECLARED = "Variable `{}` already declared in this scope"
@@ -131,10 +131,13 @@ def test_nesting_just_under_the_limit_compiles() -> None:
     ("return properties.$ai-model", "properties['$ai-model']", 1, 8),
     ("let x := 1\nreturn [x, event.properties.gpt-x]", "event.properties['gpt-x']", 2, 12),
 ])
-def test_hyphen_touching_a_property_chain_is_rejected(source: str, message: str, line: int, column: int) -> None:
+@pytest.mark.parametrize("front_end", FRONT_ENDS)
+def test_hyphen_touching_a_property_chain_is_rejected(
+    source: str, message: str, line: int, column: int, front_end: str
+) -> None:
     # PostHog's compile_hog rejects `a.b-c`: it is `a.b - c`, almost never what was meant.
     with pytest.raises(HogCompileError) as caught:
-        compile_hog(source)
+        compile_program(parse(source, front_end), source=source)
     assert caught.value.message == (
         "Hyphens are not supported in identifiers and are interpreted as subtraction. "
         f"Use bracket notation: {message}"
@@ -145,5 +148,18 @@ def test_hyphen_touching_a_property_chain_is_rejected(source: str, message: str,
 @pytest.mark.parametrize("source", [
     "return properties.a - b", "return properties.a -b", "return properties.a- b", "return a-b", "return a.b-c.d",
 ])
-def test_subtraction_with_spaces_or_plain_names_compiles(source: str) -> None:
-    assert compile_hog(source)[-2] == 7  # MINUS, then RETURN
+@pytest.mark.parametrize("front_end", FRONT_ENDS)
+def test_subtraction_with_spaces_or_plain_names_compiles(source: str, front_end: str) -> None:
+    assert compile_program(parse(source, front_end), source=source)[-2] == 7  # MINUS, then RETURN
+
+
+def test_hyphen_check_only_needs_the_source() -> None:
+    program = compile_source("return properties.$ai-model", "posthog")  # no source given: no check
+    assert program[-2] == 7
+
+
+def test_touching_minus_positions_are_line_and_column_after_the_minus() -> None:
+    from hogvm.source_checks import touching_minus_positions
+
+    assert touching_minus_positions("a-b\n x - y\n\n  p.q-r s-`t`") == {(1, 3), (4, 7), (4, 11)}
+    assert touching_minus_positions("a - b -1") == frozenset()
