@@ -111,6 +111,7 @@ def test_self_containing_and_shared_values_compare_safely() -> None:
     Call("range", -(10**9), 10**9),
     Call("arrayPushBack", list(range(200_000)), 1),
     Call("arrayStringConcat", ["x" * 1000] * 2000, ""),
+    Call("arrayStringConcat", [["y" * 30_000]] * 2000, ","),  # 2000 small texts, 60 MB joined
 ])
 def test_size_proportional_builtins_charge_first(expr: Call) -> None:
     with pytest.raises(HogVMMemoryExceededException):

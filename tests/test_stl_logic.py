@@ -96,6 +96,13 @@ def test_print_appends_one_line_per_call() -> None:
     assert ctx.stdout == ["hello 1 1.0 null ['it\\'s'] {'a': tuple(1)}", ""]
 
 
+def test_print_charges_its_line_as_it_grows() -> None:
+    from hogvm.errors import HogVMMemoryExceededException
+
+    with pytest.raises(HogVMMemoryExceededException):
+        call("print", *[["y" * 30_000]] * 200, ctx=FakeContext(memory_limit=1_000_000))
+
+
 def test_sleep_is_clamped_to_the_remaining_time() -> None:
     ctx = FakeContext()
     ctx.remaining_time = lambda: 0.05  # type: ignore[method-assign]

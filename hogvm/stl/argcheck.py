@@ -12,8 +12,9 @@ from typing import Any, NoReturn
 from hogvm.errors import HogVMException
 from hogvm.memory import VALUE_COST
 from hogvm.printing import type_name
+from hogvm.stl.registry import StlContext
 
-__all__ = ["VALUE_COST", "expect_int", "expect_number", "expect_str", "fail"]
+__all__ = ["VALUE_COST", "TextMeter", "expect_int", "expect_number", "expect_str", "fail"]
 
 
 def fail(function: str, message: str) -> NoReturn:
@@ -37,3 +38,21 @@ def expect_number(function: str, value: Any, what: str = "argument") -> int | fl
     if not isinstance(value, int | float):
         fail(function, f"expected {what} to be a number, got {type_name(value)}")
     return value
+
+
+class TextMeter:
+    """Charges a text assembled from pieces before it is joined: the whole size so far, each time
+    it doubles (the VM's meter can not see pieces that are not on its stack yet)."""
+
+    __slots__ = ("_charge_at", "_ctx", "size")
+
+    def __init__(self, ctx: StlContext) -> None:
+        self._ctx = ctx
+        self._charge_at = 1 << 12
+        self.size = 0
+
+    def add(self, length: int) -> None:
+        self.size += length
+        if self.size > self._charge_at:
+            self._ctx.charge(VALUE_COST + self.size)
+            self._charge_at = self.size * 2

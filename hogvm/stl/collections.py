@@ -11,7 +11,7 @@ from typing import Any
 
 from hogvm import comparison
 from hogvm.printing import to_python_str, type_name
-from hogvm.stl.argcheck import VALUE_COST, expect_int, expect_str, fail
+from hogvm.stl.argcheck import VALUE_COST, TextMeter, expect_int, expect_str, fail
 from hogvm.stl.registry import StlContext, builtin
 
 
@@ -149,8 +149,12 @@ def array_string_concat(args: list[Any], ctx: StlContext) -> str:
         return ""
     separator = expect_str("arrayStringConcat", args[1], "the separator") if len(args) > 1 else ""
     # Python's str() of each item, as PostHog does: null joins as 'None', true as 'True'.
-    parts = [to_python_str(item, ctx) for item in array]
-    ctx.charge(VALUE_COST + sum(map(len, parts)) + len(separator) * max(len(parts) - 1, 0))
+    meter = TextMeter(ctx)
+    parts = []
+    for item in array:
+        text = to_python_str(item, ctx)
+        meter.add(len(text) + len(separator))
+        parts.append(text)
     return separator.join(parts)
 
 

@@ -8,15 +8,21 @@ from typing import Any
 
 from hogvm.errors import HogVMException
 from hogvm.printing import print_hog_string_output
-from hogvm.stl.argcheck import expect_number, fail
+from hogvm.stl.argcheck import TextMeter, expect_number, fail
 from hogvm.stl.registry import StlContext, builtin
 
 
 @builtin("print", 0, None)
 def print_fn(args: list[Any], ctx: StlContext) -> None:
     """Append one line: the arguments joined by spaces, strings raw and other values in Hog notation."""
-    # Rendering charges memory as the text grows; the VM charges each stored line once.
-    ctx.stdout.append(" ".join([print_hog_string_output(arg, ctx) for arg in args]))
+    # Pieces are charged as the line grows; the VM then charges each stored line once.
+    meter = TextMeter(ctx)
+    parts = []
+    for arg in args:
+        text = print_hog_string_output(arg, ctx)
+        meter.add(len(text) + 1)
+        parts.append(text)
+    ctx.stdout.append(" ".join(parts))
 
 
 @builtin("sleep", 1, 1)

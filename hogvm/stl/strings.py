@@ -20,10 +20,8 @@ from hogvm.errors import HogVMException
 from hogvm.operators import like
 from hogvm.printing import print_hog_string_output, to_python_str, type_name
 from hogvm.regex import regex_extract, regex_search
-from hogvm.stl.argcheck import VALUE_COST, expect_int, expect_str, fail
+from hogvm.stl.argcheck import VALUE_COST, TextMeter, expect_int, expect_str, fail
 from hogvm.stl.registry import StlContext, builtin
-
-_SMALL_TEXT = 4096
 
 
 def _charge_text(ctx: StlContext, length: int) -> None:
@@ -34,9 +32,7 @@ def _charge_text(ctx: StlContext, length: int) -> None:
 def concat(args: list[Any], ctx: StlContext) -> str:
     # f-strings compile to concat: keep the all-strings case to one join.
     parts = [arg if type(arg) is str else "" if arg is None else print_hog_string_output(arg, ctx) for arg in args]
-    size = sum(map(len, parts))
-    if size > _SMALL_TEXT:  # the VM charges every result; pre-charge only what could be large
-        _charge_text(ctx, size)
+    TextMeter(ctx).add(sum(map(len, parts)))  # rendered pieces are charged as they grow
     return "".join(parts)
 
 
