@@ -1,0 +1,278 @@
+"""Handlers for value operations: arithmetic, comparison, logic, `in`, `like`, regex.
+
+Binary operators pop their first operand `a` from the top and replace the next one `b` with the
+result (PostHog's order: `b a -> a op b`). Each has an inline fast path for the common number /
+string case and otherwise defers to operators.py, which holds the full semantics.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hogvm import operators
+from hogvm.errors import HogVMException
+from hogvm.memory import VALUE_COST
+from hogvm.opcodes import Op
+
+if TYPE_CHECKING:
+    from hogvm.vm import Machine
+
+SMALL_INT = 1 << 62  # products of ints below this are cheap; bigger ones go through the size guard
+
+
+# --- arithmetic -----------------------------------------------------------------------------
+
+
+def op_plus(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    b = stack[-1]
+    ta = type(a)
+    if (ta is int or ta is float) and (type(b) is int or type(b) is float):
+        stack[-1] = a + b
+    else:
+        stack[-1] = _concat_or_add(m, a, b)
+
+
+def _concat_or_add(m: Machine, a: Any, b: Any) -> Any:
+    kind = type(a)
+    if kind is type(b) and (kind is str or kind is list or kind is tuple):
+        size = len(a) + len(b)
+        m.meter.charge(VALUE_COST + (size if kind is str else VALUE_COST * size))
+        return a + b
+    return operators.add(a, b)
+
+
+def op_minus(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    b = stack[-1]
+    ta = type(a)
+    if (ta is int or ta is float) and (type(b) is int or type(b) is float):
+        stack[-1] = a - b
+    else:
+        stack[-1] = operators.subtract(a, b)
+
+
+def op_multiply(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    b = stack[-1]
+    ta = type(a)
+    tb = type(b)
+    if (ta is float and (tb is float or tb is int)) or (tb is float and ta is int) or (
+        ta is int and tb is int and -SMALL_INT < a < SMALL_INT and -SMALL_INT < b < SMALL_INT
+    ):
+        stack[-1] = a * b
+    else:
+        # a string or array repeated, or a huge int: charge the result's size first
+        size = operators.repetition_size(a, b)
+        if size:
+            m.meter.charge(VALUE_COST + (size if ta is str or tb is str else VALUE_COST * size))
+        stack[-1] = operators.multiply(a, b)
+
+
+def op_divide(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    b = stack[-1]
+    if type(b) is float and b and (type(a) is float or type(a) is int):
+        stack[-1] = a / b
+    else:
+        stack[-1] = operators.divide(a, b)
+
+
+def op_mod(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    stack[-1] = operators.modulo(a, stack[-1])
+
+
+# --- comparison -----------------------------------------------------------------------------
+# Fast path: both numbers, or both of one type among int, float, str.
+
+
+def op_eq(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    b = stack[-1]
+    stack[-1] = a == b if type(a) is type(b) and type(a) is not dict else operators.equals(a, b)
+
+
+def op_not_eq(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    b = stack[-1]
+    stack[-1] = a != b if type(a) is type(b) and type(a) is not dict else operators.not_equals(a, b)
+
+
+def op_lt(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    b = stack[-1]
+    ta = type(a)
+    if (ta is type(b) and (ta is int or ta is float or ta is str)) or (
+        (ta is int or ta is float) and (type(b) is int or type(b) is float)
+    ):
+        stack[-1] = a < b
+    else:
+        stack[-1] = operators.less(a, b)
+
+
+def op_lt_eq(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    b = stack[-1]
+    ta = type(a)
+    if (ta is type(b) and (ta is int or ta is float or ta is str)) or (
+        (ta is int or ta is float) and (type(b) is int or type(b) is float)
+    ):
+        stack[-1] = a <= b
+    else:
+        stack[-1] = operators.less_or_equals(a, b)
+
+
+def op_gt(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    b = stack[-1]
+    ta = type(a)
+    if (ta is type(b) and (ta is int or ta is float or ta is str)) or (
+        (ta is int or ta is float) and (type(b) is int or type(b) is float)
+    ):
+        stack[-1] = a > b
+    else:
+        stack[-1] = operators.greater(a, b)
+
+
+def op_gt_eq(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    b = stack[-1]
+    ta = type(a)
+    if (ta is type(b) and (ta is int or ta is float or ta is str)) or (
+        (ta is int or ta is float) and (type(b) is int or type(b) is float)
+    ):
+        stack[-1] = a >= b
+    else:
+        stack[-1] = operators.greater_or_equals(a, b)
+
+
+# --- logic ----------------------------------------------------------------------------------
+
+
+def _pop_values(m: Machine, count: int) -> list[Any]:
+    stack = m.stack
+    if count > len(stack):
+        raise HogVMException("Stack underflow")
+    values = stack[-count:] if count else []
+    if count:
+        del stack[-count:]
+    return values
+
+
+def op_and(m: Machine, count: int) -> None:
+    m.stack.append(all(_pop_values(m, count)))
+
+
+def op_or(m: Machine, count: int) -> None:
+    m.stack.append(any(_pop_values(m, count)))
+
+
+def op_not(m: Machine, _: None) -> None:
+    stack = m.stack
+    stack[-1] = not stack[-1]
+
+
+# --- in, like, regex ------------------------------------------------------------------------
+
+
+def op_in(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    stack[-1] = operators.contains(a, stack[-1])
+
+
+def op_not_in(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    stack[-1] = not operators.contains(a, stack[-1])
+
+
+def op_like(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    stack[-1] = operators.like(a, stack[-1], False)
+
+
+def op_ilike(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    stack[-1] = operators.like(a, stack[-1], True)
+
+
+def op_not_like(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    stack[-1] = not operators.like(a, stack[-1], False)
+
+
+def op_not_ilike(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    stack[-1] = not operators.like(a, stack[-1], True)
+
+
+def op_regex(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    stack[-1] = operators.regex_match(a, stack[-1], False)
+
+
+def op_iregex(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    stack[-1] = operators.regex_match(a, stack[-1], True)
+
+
+def op_not_regex(m: Machine, _: None) -> None:
+    # a falsy operand (null, '') gives false, not true, as in PostHog
+    stack = m.stack
+    a = stack.pop()
+    b = stack[-1]
+    stack[-1] = (not operators.regex_match(a, b, False)) if a and b else False
+
+
+def op_not_iregex(m: Machine, _: None) -> None:
+    stack = m.stack
+    a = stack.pop()
+    b = stack[-1]
+    stack[-1] = (not operators.regex_match(a, b, True)) if a and b else False
+
+
+HANDLERS = {
+    Op.PLUS: op_plus,
+    Op.MINUS: op_minus,
+    Op.MULTIPLY: op_multiply,
+    Op.DIVIDE: op_divide,
+    Op.MOD: op_mod,
+    Op.EQ: op_eq,
+    Op.NOT_EQ: op_not_eq,
+    Op.LT: op_lt,
+    Op.LT_EQ: op_lt_eq,
+    Op.GT: op_gt,
+    Op.GT_EQ: op_gt_eq,
+    Op.AND: op_and,
+    Op.OR: op_or,
+    Op.NOT: op_not,
+    Op.IN: op_in,
+    Op.NOT_IN: op_not_in,
+    Op.LIKE: op_like,
+    Op.ILIKE: op_ilike,
+    Op.NOT_LIKE: op_not_like,
+    Op.NOT_ILIKE: op_not_ilike,
+    Op.REGEX: op_regex,
+    Op.IREGEX: op_iregex,
+    Op.NOT_REGEX: op_not_regex,
+    Op.NOT_IREGEX: op_not_iregex,
+}
