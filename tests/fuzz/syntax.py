@@ -59,6 +59,18 @@ def _flat(cls: type, children: st.SearchStrategy[ast.Expr]) -> st.SearchStrategy
     )
 
 
+def _avoids_open_bugs(stmt: ast.IfStatement) -> bool:
+    """Shapes of known, still-open parser bugs, each pinned by a test in tests/regressions/, are
+    left out so that fuzzing keeps finding new ones. Delete an entry when its bug is fixed."""
+    # tests/regressions/test_parser_assignment_body_before_else.py
+    return not (isinstance(stmt.then, ast.VariableAssignment) and stmt.else_ is not None)
+
+
+def _avoids_open_expression_bugs(expr: ast.TupleAccess) -> bool:
+    # tests/regressions/test_parser_nullish_tuple_access_chain.py: `x?.3.0`
+    return not (isinstance(expr.tuple, ast.TupleAccess) and expr.tuple.nullish)
+
+
 def _reads_as_not_operand(expr: ast.Expr) -> bool:
     """`not (x)` is a call of a function named `not`, so `Not` of anything that prints starting
     with `(` (a tuple, a parenthesised `or`) has no source form."""
@@ -103,18 +115,6 @@ _EXPRESSIONS = _expressions(st.one_of(constants(), fields()))
 
 def expressions() -> st.SearchStrategy[ast.Expr]:
     return _EXPRESSIONS
-
-
-def _avoids_open_bugs(stmt: ast.IfStatement) -> bool:
-    """Shapes of known, still-open parser bugs, each pinned by a test in tests/regressions/, are
-    left out so that fuzzing keeps finding new ones. Delete an entry when its bug is fixed."""
-    # tests/regressions/test_parser_assignment_body_before_else.py
-    return not (isinstance(stmt.then, ast.VariableAssignment) and stmt.else_ is not None)
-
-
-def _avoids_open_expression_bugs(expr: ast.TupleAccess) -> bool:
-    # tests/regressions/test_parser_nullish_tuple_access_chain.py: `x?.3.0`
-    return not (isinstance(expr.tuple, ast.TupleAccess) and expr.tuple.nullish)
 
 
 def _assignable(expr: st.SearchStrategy[ast.Expr]) -> st.SearchStrategy[ast.Expr]:
