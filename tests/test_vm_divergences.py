@@ -88,3 +88,16 @@ def test_negated_regex_with_an_empty_operand_is_false(node_vm, source: str, type
     # The Python VM short-circuits to false when either side is empty, negated operators too.
     assert ours(source)[0] == "false"
     assert theirs(node_vm, source)[0] == typescript
+
+
+def test_a_closure_called_at_once_sees_the_current_loop_variable(node_vm) -> None:
+    # Found by the differential fuzz test: the same shared-upvalue behaviour shows even when the
+    # closure is called straight away. In the reference VMs the upvalue for `x` closes at the end
+    # of the inner loop's first run and is reused, stale, by the closures of later runs.
+    source = """
+        for (let k, v in {'a': 0, 'b': 0}) {
+            for (let x in [0, 1]) { print(arrayCount(y -> y > x, [1])) }
+        }
+    """
+    assert ours(source)[1] == ["1", "0", "1", "0"]
+    assert theirs(node_vm, source)[1] == ["1", "0", "0", "0"]
