@@ -57,11 +57,18 @@ def values_equal(a: Any, b: Any) -> bool:
 
 def contains(items: list | tuple, value: Any) -> bool:
     """`value in items`: each item is `value` itself or equal to it."""
+    if type(value) not in _CONTAINERS:
+        return value in items  # a scalar compares in one step with anything: Python's own loop
     return any(item is value or values_equal(item, value) for item in items)
 
 
 def index_of(items: list | tuple, value: Any) -> int:
     """The 0-based position of the first item equal to `value`, or -1."""
+    if type(value) not in _CONTAINERS:
+        try:
+            return items.index(value)
+        except ValueError:
+            return -1
     for position, item in enumerate(items):
         if item is value or values_equal(item, value):
             return position
