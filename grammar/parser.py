@@ -26,6 +26,15 @@ from typing import Any
 from grammar import ast, lalr
 from grammar.errors import HogSyntaxError
 from grammar.lexer import MAX_NESTING, Token, tokenize, unescape
+from grammar.operators import (
+    Between,
+    Climber,
+    IsNull,
+    Ternary,
+    mark_start,
+    reset_starts,
+    start_of,
+)
 
 __all__ = ["MAX_NESTING", "MAX_SOURCE_LENGTH", "parse_expression", "parse_program"]
 
@@ -82,7 +91,7 @@ def _tokens_of(source: str) -> list[Token]:
 
 
 def _run_parser(source: str, tokens: list[Token]) -> ast.Program:
-    _parse_state.paren_starts = {}
+    reset_starts()
     try:
         return _lalr_parser().parse(tokens, _END)
     except HogSyntaxError as error:
@@ -97,7 +106,7 @@ def _run_parser(source: str, tokens: list[Token]) -> ast.Program:
         raise HogSyntaxError(f"Internal parser error ({type(error).__name__}: {error})",
                              source=source) from error
     finally:
-        _parse_state.paren_starts = {}
+        reset_starts()
 
 
 # ---------------------------------------------------------------------------- error messages
@@ -263,13 +272,6 @@ def _child_fields(cls: type) -> tuple[str, ...]:
 
 # ---------------------------------------------------------------------------- tree building
 
-_COMPARE_OPS = {
-    "EQ": "==", "EQ_DOUBLE": "==", "NOT_EQ": "!=", "LT": "<", "LT_EQ": "<=", "GT": ">",
-    "GT_EQ": ">=", "IN": "in", "NOT_IN": "not in", "IN_COHORT": "in cohort",
-    "NOT_IN_COHORT": "not in cohort", "LIKE": "like", "ILIKE": "ilike", "NOT_LIKE": "not like",
-    "NOT_ILIKE": "not ilike", "REGEX": "=~", "IREGEX": "=~*", "NOT_REGEX": "!~",
-    "NOT_IREGEX": "!~*",
-}
 _INTERVAL_UNITS = {
     "second": "Second", "minute": "Minute", "hour": "Hour", "day": "Day", "week": "Week",
     "month": "Month", "quarter": "Quarter", "year": "Year", "yyyy": "Year",
@@ -309,166 +311,6 @@ def _expressions(items: list | None) -> list:
     return [] if items is None else items
 
 
-# Per-parse state of the (shared) callbacks: where parenthesised expressions start. A node keeps
-# the position of its own first character, but a node built on it (`(a + b) * c`, `(a).b`)
-# starts at the parenthesis, as in PostHog.
-_parse_state = threading.local()
-
-
-def _start(node: ast.Node) -> tuple[int, int]:
-    starts = _parse_state.paren_starts
-    if starts:
-        entry = starts.get(id(node))
-        # The entry holds the node itself: it stays alive, so its id cannot be reused by a new node.
-        if entry is not None and entry[0] is node:
-            return entry[1], entry[2]
-    return node.line, node.column
-
-
-def _mark_start(node: ast.Node, token: Token) -> None:
-    _parse_state.paren_starts[id(node)] = (node, token.line, token.column)
-
-
-class _IsNull:
-    """`is [not] null` in an operator run."""
-
-    __slots__ = ("negated", "null", "token")
-
-    def __init__(self, token: Token, *, negated: bool, null: Token) -> None:
-        self.token, self.negated, self.null = token, negated, null
-
-
-class _Ternary:
-    """`? then : else` in an operator run; both branches are complete expressions."""
-
-    __slots__ = ("else_", "then")
-
-    def __init__(self, then: ast.Expr, else_: ast.Expr) -> None:
-        self.then, self.else_ = then, else_
-
-
-class _Between:
-    """`[not] between low and` in an operator run; the upper bound follows in the run."""
-
-    __slots__ = ("keyword", "low")
-
-    def __init__(self, keyword: Token, low: ast.Expr) -> None:
-        self.keyword, self.low = keyword, low
-
-
-# PostHog's operator precedence (higher binds tighter), as ANTLR derives it from the order of
-# the alternatives of HogQLParser.g4's `columnExpr` in hogql-parser 1.3.88 and as its parser
-# behaves: a binary operator's right operand is parsed at its level + 1, a prefix operator's
-# operand at its own level; any operator may follow a finished left operand.
-_PREFIX_NEGATE = 90
-_BINARY_PRECEDENCE = {
-    "ASTERISK": 80, "SLASH": 80, "PERCENT": 80,
-    "PLUS": 70, "DASH": 70, "CONCAT": 70,
-    **dict.fromkeys(_COMPARE_OPS, 60),
-    "NULLISH": 40, "AND": 20, "OR": 10,
-}
-_IS_NULL = 50
-_BETWEEN = 35
-_PREFIX_NOT = 30
-_TERNARY = 5
-
-
-class _Climber:
-    """Precedence climbing over a flat operator run: expression nodes, operator tokens
-    (binary, or prefix where an operand is due) and `_IsNull`/`_Ternary`/`_Between` items."""
-
-    __slots__ = ("depth", "i", "run")
-
-    def __init__(self, run: list) -> None:
-        self.run = run
-        self.i = 0
-        self.depth = 0
-
-    def expression(self, min_precedence: int = 0) -> ast.Expr:
-        self.depth += 1
-        if self.depth > MAX_NESTING:
-            raise HogSyntaxError(f"Nesting too deep (more than {MAX_NESTING} levels)")
-        run = self.run
-        prefixes = []
-        item = run[self.i]
-        while type(item) is Token:  # prefix operators: `not`, `-`
-            prefixes.append(item)
-            self.i += 1
-            item = run[self.i]
-        self.i += 1
-        left = item
-        for op in reversed(prefixes):
-            if op.type == "NOT":
-                left = ast.Not(expr=self.operators(left, _PREFIX_NOT), line=op.line, column=op.column)
-            else:
-                zero = ast.Constant(value=0, line=op.line, column=op.column)
-                left = ast.ArithmeticOperation(left=zero, op="-", right=self.operators(left, _PREFIX_NEGATE),
-                                               line=op.line, column=op.column)
-        left = self.operators(left, min_precedence)
-        self.depth -= 1
-        return left
-
-    def operators(self, left: ast.Expr, min_precedence: int) -> ast.Expr:
-        """Apply the operators that follow `left` while they bind at least `min_precedence`."""
-        run = self.run
-        n = len(run)
-        while self.i < n:
-            item = run[self.i]
-            kind = type(item)
-            if kind is Token:
-                precedence = _BINARY_PRECEDENCE[item.type]
-                if precedence < min_precedence:
-                    break
-                self.i += 1
-                left = _binary(item, left, self.expression(precedence + 1))
-            elif kind is _IsNull:
-                if min_precedence > _IS_NULL:
-                    break
-                self.i += 1
-                null = ast.Constant(value=None, line=item.null.line, column=item.null.column)
-                line, column = _start(left)
-                left = ast.CompareOperation(left=left, op="!=" if item.negated else "==", right=null,
-                                            is_null_comparison_style=True, line=line, column=column)
-            elif kind is _Between:
-                if min_precedence > _BETWEEN:
-                    break
-                self.i += 1
-                high = self.expression(_BETWEEN + 1)
-                line, column = _start(left)
-                left = ast.BetweenExpr(expr=left, low=item.low, high=high,
-                                       negated=item.keyword.type == "NOT_BETWEEN", line=line,
-                                       column=column)
-            else:  # _Ternary: right-associative, its branches are already whole expressions
-                if min_precedence > _TERNARY:
-                    break
-                self.i += 1
-                line, column = _start(left)
-                left = ast.Call(name="if", args=[left, item.then, item.else_], line=line,
-                                column=column)
-        return left
-
-
-def _binary(op: Token, left: ast.Expr, right: ast.Expr) -> ast.Expr:
-    kind = op.type
-    line, column = _start(left)
-    if kind in _COMPARE_OPS:
-        return ast.CompareOperation(left=left, op=_COMPARE_OPS[kind], right=right, line=line,
-                                    column=column)
-    if kind == "AND" or kind == "OR":
-        cls = ast.And if kind == "AND" else ast.Or
-        exprs = left.exprs if type(left) is cls else [left]
-        exprs = exprs + (right.exprs if type(right) is cls else [right])
-        return cls(exprs=exprs, line=line, column=column)
-    if kind == "NULLISH":
-        return ast.Call(name="ifNull", args=[left, right], line=line, column=column)
-    if kind == "CONCAT":  # `a || b || c` is one concat(a, b, c), also across parentheses
-        args = left.args if type(left) is ast.Call and left.name == "concat" and left.params is None else [left]
-        if type(right) is ast.Call and right.name == "concat" and right.params is None:
-            return ast.Call(name="concat", args=[*args, *right.args], line=line, column=column)
-        return ast.Call(name="concat", args=[*args, right], line=line, column=column)
-    return ast.ArithmeticOperation(left=left, op=op.value, right=right, line=line, column=column)
-
-
 class _Builder:
     """Reduction callbacks, one per rule (or alias) of hog.lark; each gets the rule's children
     (tokens and built values, with None for an absent `[optional]` part)."""
@@ -504,12 +346,12 @@ class _Builder:
 
     def var_assignment(self, c: list) -> ast.VariableAssignment:
         left = c[0]
-        line, column = _start(left)
+        line, column = start_of(left)
         return ast.VariableAssignment(left=left, right=c[2], line=line, column=column)
 
     def expr_stmt(self, c: list) -> ast.ExprStatement:
         expr = c[0]
-        line, column = _start(expr)
+        line, column = start_of(expr)
         return ast.ExprStatement(expr=expr, line=line, column=column)
 
     def empty_stmt(self, c: list) -> ast.ExprStatement:
@@ -575,7 +417,7 @@ class _Builder:
         run = c[0]
         if len(run) == 1:
             return run[0]
-        return _Climber(run).expression()
+        return Climber(run).expression()
 
     def run_start(self, c: list) -> list:
         operand = c[0]
@@ -592,18 +434,18 @@ class _Builder:
 
     def run_is_null(self, c: list) -> list:
         run = c[0]
-        run.append(_IsNull(c[1], negated=len(c) == 4, null=c[-1]))
+        run.append(IsNull(c[1], negated=len(c) == 4, null=c[-1]))
         return run
 
     def run_ternary(self, c: list) -> list:
         run = c[0]
-        run.append(_Ternary(c[2], c[4]))
+        run.append(Ternary(c[2], c[4]))
         return run
 
     def run_between(self, c: list) -> list:
         run, keyword, bound, operand = c[0], c[1], c[2], c[4]
-        low = bound[0] if len(bound) == 1 else _Climber(bound).expression()
-        run.append(_Between(keyword, low))
+        low = bound[0] if len(bound) == 1 else Climber(bound).expression()
+        run.append(Between(keyword, low))
         if type(operand) is list:
             run.extend(operand)
         else:
@@ -634,37 +476,37 @@ class _Builder:
 
     def expr_call(self, c: list) -> ast.ExprCall:
         callee = c[0]
-        line, column = _start(callee)
+        line, column = start_of(callee)
         return ast.ExprCall(expr=callee, args=_expressions(c[2]), line=line, column=column)
 
     def index(self, c: list) -> ast.ArrayAccess:
         obj = c[0]
         nullish = c[1].type == "NULL_PROPERTY"
-        line, column = _start(obj)
+        line, column = start_of(obj)
         return ast.ArrayAccess(array=obj, property=c[3] if nullish else c[2], nullish=nullish,
                                line=line, column=column)
 
     def slice(self, c: list) -> ast.ArraySlice:
         obj = c[0]
-        line, column = _start(obj)
+        line, column = start_of(obj)
         return ast.ArraySlice(array=obj, start_expr=c[2], end_expr=c[4], line=line, column=column)
 
     def tuple_access(self, c: list) -> ast.TupleAccess:
         obj, op, index = c
-        line, column = _start(obj)
+        line, column = start_of(obj)
         return ast.TupleAccess(tuple=obj, index=int(index.value), nullish=op.type == "NULL_PROPERTY",
                                line=line, column=column)
 
     def member(self, c: list) -> ast.ArrayAccess:
         obj, op, name = c
         prop = ast.Constant(value=_name(name), line=name.line, column=name.column)
-        line, column = _start(obj)
+        line, column = start_of(obj)
         return ast.ArrayAccess(array=obj, property=prop, nullish=op.type == "NULL_PROPERTY",
                                line=line, column=column)
 
     def type_cast(self, c: list) -> ast.TypeCast:
         expr = c[0]
-        line, column = _start(expr)
+        line, column = start_of(expr)
         return ast.TypeCast(expr=expr, type_name=_name(c[2]).lower(), line=line, column=column)
 
     # ---------------------------------------------------------------- primaries
@@ -700,7 +542,7 @@ class _Builder:
 
     def parens(self, c: list) -> ast.Expr:
         inner = c[1]
-        _mark_start(inner, c[0])
+        mark_start(inner, c[0])
         return inner
 
     def dict(self, c: list) -> ast.Dict:
@@ -825,7 +667,7 @@ class _Builder:
         if not parts:
             return ast.Constant(value="", line=start.line, column=start.column)
         if len(parts) == 1:  # the piece itself, not a string: `f'{x}'` is `x`
-            _mark_start(parts[0], start)
+            mark_start(parts[0], start)
             return parts[0]
         return ast.Call(name="concat", args=parts, line=start.line, column=start.column)
 
