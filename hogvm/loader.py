@@ -64,6 +64,8 @@ class Chunk:
     globals: dict[str, Any] | None = None
     # index of the instruction at each raw offset (for `Callable.ip` <-> entry translation)
     index_of_offset: dict[int, int] = field(default_factory=dict, repr=False)
+    # the VM's form of `code`: (handler, operand) pairs, built from `code` on the chunk's first run
+    threaded: list[tuple[Any, Any]] | None = field(default=None, repr=False)
 
 
 @dataclass(eq=False, slots=True)

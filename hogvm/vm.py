@@ -9,9 +9,10 @@
 Design (in the manner of Lua's lvm.c or clox: decode once, then a table of small handlers):
 
 - decoding: the loader validates the bytecode and decodes it once into `(opcode, operand)`
-  tuples (loader.py);
-- dispatch: `Machine._loop` fetches an instruction, advances `ip` and calls `HANDLERS[opcode]`
-  with the machine and the operand. That is the whole loop;
+  tuples (loader.py); on a chunk's first run, `threaded_code` turns them into `(handler,
+  operand)` pairs through the table `handlers.HANDLERS` (cached on the chunk);
+- dispatch: `Machine._loop` fetches a pair, advances `ip` and calls the handler with the machine
+  and the operand. That is the whole loop (no opcode is special-cased in it);
 - semantics: each opcode is a small named handler `op_xxx(m, operand)` in `hogvm/handlers/`,
   grouped by concern (stack and data, arithmetic and comparison, control flow and exceptions,
   calls, closures). Handlers only touch the machine's state and call operators.py for value
@@ -73,11 +74,11 @@ from hogvm.errors import (
     HogVMRuntimeExceededException,
     HogVMStepLimitExceededException,
 )
-from hogvm.handlers import HANDLERS
+from hogvm.handlers import HANDLERS, closures
+from hogvm.handlers import stack as stack_ops
 from hogvm.handlers.calls import ROOT_CALLABLE, stl_tables
-from hogvm.loader import SET_LOCAL_REBIND, SET_LOCAL_REBIND_TOP, Chunk, Program, load_program
+from hogvm.loader import Chunk, Program, load_program
 from hogvm.memory import VALUE_COST, MemoryMeter, live_cost
-from hogvm.opcodes import Op
 from hogvm.values import Closure, UpValue, ValueConversionError, to_host
 
 DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024
@@ -123,6 +124,14 @@ def execute_bytecode(
     return machine.execute()
 
 
+def threaded_code(chunk: Chunk) -> list[tuple[Any, Any]]:
+    """The chunk's instructions as (handler, operand) pairs: dispatch without a table lookup.
+    Built once per decoded chunk (decoded chunks are cached, see loader.py)."""
+    code = [(HANDLERS[op], arg) for op, arg in chunk.code]
+    chunk.threaded = code
+    return code
+
+
 class _Halt(Exception):
     """Not an error: raised by `Machine.halt` to leave the loop with the program's result."""
 
@@ -158,7 +167,7 @@ class Machine:
 
         root = program.root
         self.chunk = root
-        self.code = root.code
+        self.code = root.threaded or threaded_code(root)  # the running chunk's (handler, operand) pairs
         self.version = root.version
         self.chunk_globals: dict[str, Any] | None = globals
         self.ip = 0
@@ -205,14 +214,13 @@ class Machine:
 
     def _loop(self) -> Any:
         """Fetch, advance, dispatch: every opcode's behaviour is its handler in hogvm/handlers/."""
-        handlers = HANDLERS
-        op, arg = 0, None
+        handler, arg = None, None
         try:
             while True:
                 ip = self.ip
-                op, arg = self.code[ip]
+                handler, arg = self.code[ip]
                 self.ip = ip + 1
-                handlers[op](self, arg)
+                handler(self, arg)
         except _Halt as halt:
             return halt.result
         except HogError:
@@ -220,7 +228,7 @@ class Machine:
             raise
         except IndexError as error:
             self.steps = self.steps_now()
-            raise self._crash(op, arg, error) from None
+            raise self._crash(handler, arg, error) from None
         except RecursionError:
             self.steps = self.steps_now()
             raise HogVMException("Value nested too deeply to process (recursion limit reached)") from None
@@ -238,14 +246,15 @@ class Machine:
             raise HogVMStepLimitExceededException(self.max_steps)
         raise _Halt(result)
 
-    def _crash(self, op: int, arg: Any, error: IndexError) -> HogVMException:
+    def _crash(self, handler: Any, arg: Any, error: IndexError) -> HogVMException:
         """Explain an IndexError from a handler (bad slot, empty stack) in Hog terms."""
         offsets = self.chunk.offsets
         index = self.ip - 1
         offset = offsets[index] if 0 <= index < len(offsets) else "?"
-        if op in (Op.GET_UPVALUE, Op.SET_UPVALUE):
+        if handler in (closures.op_get_upvalue, closures.op_set_upvalue):
             return HogVMException(f"Invalid upvalue index: {arg}")
-        if op in (Op.GET_LOCAL, Op.SET_LOCAL, SET_LOCAL_REBIND, SET_LOCAL_REBIND_TOP):
+        if handler in (stack_ops.op_get_local, stack_ops.op_set_local, stack_ops.op_set_local_rebind,
+                       stack_ops.op_set_local_rebind_top):
             return HogVMException(f"Invalid bytecode: local slot {arg} does not exist (offset {offset})")
         if "pop" in str(error) or "list index out of range" in str(error):
             return HogVMException("Stack underflow")
@@ -282,7 +291,7 @@ class Machine:
     def switch(self, chunk: Chunk) -> None:
         """Make `chunk` the running chunk."""
         self.chunk = chunk
-        self.code = chunk.code
+        self.code = chunk.threaded or threaded_code(chunk)
         self.version = chunk.version
         self.chunk_globals = chunk.globals if chunk.globals is not None else self.globals
 

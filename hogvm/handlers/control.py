@@ -101,7 +101,7 @@ def is_error_value(value: Any) -> bool:
 
 def op_unexpected(m: Machine, _: Any) -> None:
     """IN_COHORT / NOT_IN_COHORT: valid opcodes that no VM executes."""
-    op = m.code[m.ip - 1][0]
+    op = m.chunk.code[m.ip - 1][0]
     raise HogVMException(f'Unexpected node while running bytecode in chunk "{m.chunk.name}": {op}')
 
 
