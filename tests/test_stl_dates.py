@@ -1,8 +1,10 @@
 """Date and time builtins (hogvm/stl/dates.py): exact outputs, zones, DST, leap years, errors, and
 agreement with PostHog's TypeScript VM where PostHog's two VMs agree.
 
-Expected values are worked out by hand from the calendar (or are PostHog's published conformance
-outputs for the same call, e.g. `common/hogvm/__tests__/__snapshots__/dateFormat.stdout`).
+We follow PostHog's Python VM, on which taggers run. Expected values are worked out by hand from the
+calendar and from that VM's rules (or are PostHog's published conformance outputs for the same call,
+e.g. `common/hogvm/__tests__/__snapshots__/dateFormat.stdout`). Where its TypeScript VM answers
+otherwise (non-UTC wall-clock reads, ignored zone arguments, ...) `PYTHON_NOT_TYPESCRIPT` pins both.
 """
 
 from __future__ import annotations
@@ -77,28 +79,39 @@ def test_strings_outside_the_grammar_are_null(text):
     assert dates.date_string_to_seconds(text) is None
 
 
-def test_naive_strings_are_read_in_the_given_zone_and_offsets_win():
-    assert run(C("toDateTime", "2024-05-03 12:34:56", "Europe/Brussels")) == datetime_value(
-        1714732496.0, "Europe/Brussels"
-    )
-    # an explicit offset pins the instant; the zone only labels it
-    assert run(C("toDateTime", "2024-05-03T12:34:56Z", "Europe/Brussels")) == datetime_value(
-        1714739696.0, "Europe/Brussels"
-    )
+def test_to_datetime_ignores_its_zone_argument_like_posthogs_python_vm():
+    # PostHog's Python VM never passes the zone on: naive strings are UTC, the value is labelled
+    # UTC, and the argument is not even checked. (Its TS VM reads and labels in the zone.)
+    assert run(C("toDateTime", "2024-05-03 12:34:56", "Europe/Brussels")) == datetime_value(1714739696.0)
+    assert run(C("toDateTime", "2024-05-03T12:34:56+02:00", "Asia/Tokyo")) == datetime_value(1714732496.0)
+    assert run(C("toDateTime", C("toDate", "2024-05-03"), "Europe/Berlin")) == datetime_value(1714694400.0)
+    for zone in (5, "Mars/Olympus", None, ["UTC"]):
+        assert run(C("toDateTime", "2024-05-03", zone)) == datetime_value(1714694400.0)
+
+
+def test_to_unix_timestamp_reads_naive_strings_in_its_zone_and_offsets_win():
+    assert run(C("toUnixTimestamp", "2024-05-03 12:34:56", "Europe/Brussels")) == 1714732496.0
+    # an explicit offset pins the instant
+    assert run(C("toUnixTimestamp", "2024-05-03T12:34:56Z", "Europe/Brussels")) == 1714739696.0
 
 
 def test_dst_gap_and_fold_take_the_summer_time_reading_like_pytz_is_dst_true():
     # 2024-03-31 02:30 does not exist in Berlin: read with +02:00 -> 00:30 UTC.
-    assert run(C("toDateTime", "2024-03-31 02:30:00", "Europe/Berlin"))["dt"] == 1711845000.0
+    assert run(C("toUnixTimestamp", "2024-03-31 02:30:00", "Europe/Berlin")) == 1711845000.0
     # 2024-10-27 02:30 happens twice in Berlin: the first (+02:00) -> 00:30 UTC.
-    assert run(C("toDateTime", "2024-10-27 02:30:00", "Europe/Berlin"))["dt"] == 1729989000.0
+    assert run(C("toUnixTimestamp", "2024-10-27 02:30:00", "Europe/Berlin")) == 1729989000.0
     # Southern hemisphere: 2024-10-06 02:30 does not exist in Sydney (+10 -> +11).
-    assert run(C("toDateTime", "2024-10-06 02:30:00", "Australia/Sydney"))["dt"] == 1728142200.0
+    assert run(C("toUnixTimestamp", "2024-10-06 02:30:00", "Australia/Sydney")) == 1728142200.0
+    # pytz picks by the DST flag, not the offset: Dublin's winter GMT is its DST (negative DST in
+    # tzdata), so 01:30 on 2024-10-27 reads as GMT (+00:00), the later of the two.
+    assert run(C("toUnixTimestamp", "2024-10-27 01:30:00", "Europe/Dublin")) == 1729992600.0
+    # pytz rounds local mean time to whole minutes: Kathmandu's +05:41:16 is +05:41
+    assert run(C("toUnixTimestamp", "1900-01-01 00:00:00", "Asia/Kathmandu")) == -2209009260.0
 
 
 def test_to_datetime_of_numbers_keeps_the_instant():
     assert run(C("toDateTime", 1234334543)) == datetime_value(1234334543.0)
-    assert run(C("toDateTime", 1.5, "Asia/Tokyo")) == datetime_value(1.5, "Asia/Tokyo")
+    assert run(C("toDateTime", 1.5, "Asia/Tokyo")) == datetime_value(1.5)
 
 
 def test_to_date():
@@ -122,13 +135,22 @@ def test_zone_names_are_validated():
     with pytest.raises(HogVMException, match="Unknown time zone"):
         run(C("formatDateTime", C("now"), "%H", "../../../etc/passwd"))
     with pytest.raises(HogVMException, match="Time zone must be a string, got integer"):
-        run(C("toDateTime", "2024-01-01", 5))
+        run(C("toUnixTimestamp", "2024-01-01", 5))
     with pytest.raises(HogVMException, match="Unknown time zone"):
-        run(C("toDateTime", "2024-01-01", "x" * 10_000))
+        run(C("toUnixTimestamp", "2024-01-01", "x" * 10_000))
+    # a DateTime's own zone is checked wherever its wall clock is read (PostHog's Python VM
+    # raises pytz's UnknownTimeZoneError there)
+    for call in (C("extract", "hour", datetime_value(0, "Mars/Olympus")),
+                 C("dateTrunc", "day", datetime_value(0, "Mars/Olympus")),
+                 C("dateAdd", "day", 1, datetime_value(0, "Mars/Olympus")),
+                 C("dateDiff", "day", datetime_value(0), datetime_value(0, "Mars/Olympus"))):
+        with pytest.raises(HogVMException, match="Unknown time zone: 'Mars/Olympus'"):
+            run(call)
 
 
 def test_zone_names_are_case_insensitive_like_pytz():
-    assert run(C("toDateTime", "2024-05-03 12:34:56", "europe/brussels"))["dt"] == 1714732496.0
+    assert run(C("toUnixTimestamp", "2024-05-03 12:34:56", "europe/brussels")) == 1714732496.0
+    assert run(C("toString", datetime_value(1714732496.0, "europe/brussels"))) == "2024-05-03T12:34:56.000+02:00"
 
 
 def test_to_time_zone_relabels_the_same_instant():
@@ -147,7 +169,9 @@ def test_unix_timestamps():
     assert run(C("toUnixTimestamp", "2024-05-03 00:00:00", "America/New_York")) == 1714708800.0
     assert run(C("toUnixTimestamp", C("fromUnixTimestamp", 1234334543.123))) == 1234334543.123
     assert run(C("toUnixTimestampMilli", C("fromUnixTimestampMilli", 1234334543123))) == 1234334543123
-    assert run(C("toUnixTimestampMilli", "2024-05-03", "Europe/Berlin")) == 1714687200000
+    # toUnixTimestampMilli ignores its zone argument, unchecked, as PostHog's Python VM does
+    assert run(C("toUnixTimestampMilli", "2024-05-03", "Europe/Berlin")) == 1714694400000
+    assert run(C("toUnixTimestampMilli", C("toDate", "2024-05-03"), "Mars/Olympus")) == 1714694400000
     # fromUnixTimestamp keeps the number it is given, as PostHog's Python VM does
     assert run(C("fromUnixTimestamp", 1234334543)) == datetime_value(1234334543)
     assert run(C("fromUnixTimestampMilli", 1500)) == datetime_value(1.5)
@@ -170,7 +194,9 @@ def test_unix_timestamp_errors():
 def test_now_and_today_use_the_context_clock_when_given():
     ctx = FakeContext(now=1714780799.5)  # 2024-05-03 23:59:59.5 UTC
     assert run(C("now"), ctx) == datetime_value(1714780799.5)
-    assert run(C("now", "Asia/Tokyo"), ctx) == datetime_value(1714780799.5, "Asia/Tokyo")
+    # the zone argument is ignored, unchecked, as in PostHog's Python VM (its TS VM labels with it)
+    assert run(C("now", "Asia/Tokyo"), ctx) == datetime_value(1714780799.5)
+    assert run(C("now", 5), ctx) == datetime_value(1714780799.5)
     assert run(C("today"), ctx) == date_value(2024, 5, 3)
 
 
@@ -284,13 +310,23 @@ def test_date_add_on_datetimes():
     assert run(C("dateAdd", "month", 2, midnight)) == datetime_value(1709251200.0)
 
 
-def test_date_add_across_dst():
-    before_change = C("toDateTime", "2024-03-30 12:00:00", "Europe/Berlin")  # 11:00 UTC
-    # a day keeps the wall-clock time: 2024-03-31 12:00 CEST, only 23 hours later
+def test_date_add_on_non_utc_values_reads_the_utc_clock_as_local_time():
+    """PostHog's Python VM: the UTC wall clock, labelled with the zone at the offset it has then,
+    plus the interval. The offset stays fixed, so a day is 24 hours even across DST."""
+    before_change = C("toTimeZone", C("toDateTime", "2024-03-30 11:00:00"), "Europe/Berlin")
+    # 2024-03-30 11:00 read as +01:00 (10:00 UTC), plus a day: 2024-03-31 10:00 UTC
     assert run(C("dateAdd", "day", 1, before_change)) == datetime_value(1711879200.0, "Europe/Berlin")
-    # 24 hours are 24 hours: 13:00 CEST
-    assert run(C("dateAdd", "hour", 24, before_change)) == datetime_value(1711882800.0, "Europe/Berlin")
+    assert run(C("dateAdd", "hour", 24, before_change)) == datetime_value(1711879200.0, "Europe/Berlin")
     assert run(C("addDays", before_change, 1))["dt"] == 1711879200.0
+    # 2024-01-31 20:00 read as +09:00, plus a month (clamped): 2024-02-29 20:00+09:00
+    tokyo = C("toTimeZone", C("toDateTime", "2024-01-31 20:00:00"), "Asia/Tokyo")
+    assert run(C("dateAdd", "month", 1, tokyo)) == datetime_value(1709204400.0, "Asia/Tokyo")
+    # applying it again shifts again: each step moves the instant by the zone's offset
+    new_york = C("toTimeZone", C("toDateTime", "2025-01-01 04:00:00"), "America/New_York")
+    assert run(C("addDays", new_york, 1)) == datetime_value(1735808400.0, "America/New_York")
+    assert run(C("addDays", C("addDays", new_york, 1), 1)) == datetime_value(1735912800.0, "America/New_York")
+    # UTC values and Dates are plain calendar arithmetic
+    assert run(C("dateAdd", "day", 1, C("toDateTime", "2024-03-30 11:00:00"))) == datetime_value(1711882800.0)
 
 
 def test_date_add_errors():
@@ -320,12 +356,20 @@ def test_date_diff():
     assert run(C("dateDiff", "minute", start, C("toDateTime", "2023-12-31 23:58:30"))) == -2
     # seconds truncate toward zero (Python's int()); PostHog's TS VM floors to -2
     assert run(C("dateDiff", "second", C("toDateTime", "2024-01-01 00:00:01.5"), start)) == -1
-    # across a DST change: 23 real hours between the two noons in Berlin, one calendar day
-    saturday = C("toDateTime", "2024-03-30 12:00:00", "Europe/Berlin")
-    sunday = C("toDateTime", "2024-03-31 12:00:00", "Europe/Berlin")
+    # non-UTC values: the UTC wall clocks read as Berlin time, 12:00+01:00 and 12:00+02:00, are 23
+    # hours apart although the instants are 24 hours apart (PostHog's Python VM)
+    saturday = C("toTimeZone", C("toDateTime", "2024-03-30 12:00:00"), "Europe/Berlin")
+    sunday = C("toTimeZone", C("toDateTime", "2024-03-31 12:00:00"), "Europe/Berlin")
     assert run(C("dateDiff", "hour", saturday, sunday)) == 23
     assert run(C("dateDiff", "day", saturday, sunday)) == 0
     assert run(C("dateDiff", "month", saturday, sunday)) == 0
+    # the same instant in UTC and in Kolkata: 12:00Z and 12:00+05:30, -5.5 hours floored to -6
+    noon = C("toDateTime", "2024-05-03 12:00:00")
+    assert run(C("dateDiff", "hour", noon, C("toTimeZone", noon, "Asia/Kolkata"))) == -6
+    assert run(C("dateDiff", "hour", noon, C("toTimeZone", noon, "UTC"))) == 0
+    # a string's own offset is dropped: its wall clock is read as UTC
+    assert run(C("dateDiff", "hour", "2024-01-01T00:00:00+02:00", "2024-01-01T00:00:00Z")) == 0
+    assert run(C("dateDiff", "minute", "2024-01-01T00:00:00-05:30", "2024-01-01 01:00:00")) == 60
     with pytest.raises(HogVMException, match="dateDiff: unsupported unit 'quarter'"):
         run(C("dateDiff", "quarter", jan1, mar1))
     with pytest.raises(HogVMException, match="dateDiff: could not parse date: 'nope'"):
@@ -358,20 +402,47 @@ def test_start_of():
         run(C("toStartOfDay", "2024-05-03"))
 
 
-def test_wall_clock_reads_use_the_values_zone():
-    """Known difference: PostHog's Python VM reads the UTC wall clock and labels it with the zone,
-    so below it answers hour 7 for Kolkata and year 2024 for Berlin's new year (the UTC values).
-    Its TypeScript VM and ClickHouse read the local time, as we do. For UTC values, which taggers
-    get, all agree."""
-    kolkata = C("toDateTime", "2024-05-03 12:34:56", "Asia/Kolkata")  # 07:04:56 UTC
-    assert run(C("extract", "hour", kolkata)) == 12
+def in_zone(utc_text, zone):
+    return C("toTimeZone", C("toDateTime", utc_text), zone)
+
+
+def test_wall_clock_reads_take_the_utc_clock_labelled_with_the_zone():
+    """PostHog's Python VM reads a DateTime's UTC wall clock and labels it with the value's zone
+    (at that wall time's offset); its TypeScript VM and ClickHouse read the real local time
+    (`PYTHON_NOT_TYPESCRIPT` below). For UTC values, which taggers normally get, all agree."""
+    kolkata = in_zone("2024-05-03 07:04:56", "Asia/Kolkata")  # 12:34:56 in Kolkata
+    assert run(C("extract", "hour", kolkata)) == 7
+    assert run(C("extract", "minute", kolkata)) == 4
+    # 07:00 read as +05:30 is 01:30 UTC
+    assert run(C("dateTrunc", "hour", kolkata)) == datetime_value(1714699800.0, "Asia/Kolkata")
     assert run(C("dateTrunc", "day", kolkata)) == datetime_value(1714674600.0, "Asia/Kolkata")
-    new_year = C("toDateTime", "2025-01-01 00:30:00", "Europe/Berlin")  # 2024-12-31 23:30 UTC
+    new_year = in_zone("2024-12-31 23:30:00", "Europe/Berlin")  # 2025-01-01 00:30 in Berlin
     assert [run(C("toYear", new_year)), run(C("toMonth", new_year)), run(C("toYYYYMM", new_year))] == [
-        2025, 1, 202501]
-    assert run(C("toYYYYMM", C("toTimeZone", new_year, "UTC"))) == 202412
-    monday_berlin = C("toDateTime", "2024-05-06 00:30:00", "Europe/Berlin")  # still Sunday in UTC
-    assert run(C("toStartOfWeek", monday_berlin)) == datetime_value(1714946400.0, "Europe/Berlin")
+        2024, 12, 202412]
+    # Sunday 22:30 UTC is Monday 00:30 in Berlin; the week starts Monday 2024-04-29 00:00+02:00
+    monday_berlin = in_zone("2024-05-05 22:30:00", "Europe/Berlin")
+    assert run(C("toStartOfWeek", monday_berlin)) == datetime_value(1714341600.0, "Europe/Berlin")
+    # the offset is the one of the value's own wall time: a summer value truncated to the year
+    # gives 2024-01-01 00:00+02:00 (22:00 UTC the day before), not Berlin's winter +01:00
+    summer = in_zone("2024-05-03 10:34:56", "Europe/Berlin")
+    assert run(C("dateTrunc", "year", summer)) == datetime_value(1704060000.0, "Europe/Berlin")
+    los_angeles = in_zone("2024-05-04 05:34:56", "America/Los_Angeles")  # 2024-05-03 22:34:56 there
+    assert run(C("toStartOfDay", los_angeles)) == datetime_value(1714806000.0, "America/Los_Angeles")
+    tokyo = in_zone("2024-05-31 23:00:00", "Asia/Tokyo")  # 2024-06-01 08:00 there
+    assert run(C("toStartOfMonth", tokyo)) == datetime_value(1714489200.0, "Asia/Tokyo")
+
+
+def test_wall_clock_reads_in_a_dst_gap_or_fold_take_standard_time_like_pytz_is_dst_false():
+    # 02:30 UTC on 2024-03-31 is a wall time Berlin skips: read as +01:00, truncated to 02:00+01:00
+    gap = in_zone("2024-03-31 02:30:00", "Europe/Berlin")
+    assert run(C("dateTrunc", "hour", gap)) == datetime_value(1711846800.0, "Europe/Berlin")
+    assert run(C("extract", "hour", gap)) == 2
+    # 02:30 UTC on 2024-10-27 is a wall time Berlin repeats: read as +01:00
+    fold = in_zone("2024-10-27 02:30:00", "Europe/Berlin")
+    assert run(C("dateTrunc", "hour", fold)) == datetime_value(1729990800.0, "Europe/Berlin")
+    # Dublin's standard time is its summer IST (+01:00), so its repeated 01:30 reads as +01:00
+    dublin = in_zone("2024-10-27 01:30:00", "Europe/Dublin")
+    assert run(C("dateTrunc", "hour", dublin)) == datetime_value(1729987200.0, "Europe/Dublin")
 
 
 def test_extract_parts():
@@ -417,15 +488,23 @@ def test_arity_comes_from_the_stl_contract():
     ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu"]))
 def test_formatting_and_parsing_round_trip(seconds, zone):
     value = datetime_value(float(seconds), zone)
-    parsed = run(C("toDateTime", run(C("formatDateTime", value, "%Y-%m-%d %H:%i:%S")), zone))
-    if dt.datetime.fromtimestamp(seconds, zoneinfo.ZoneInfo(zone)).fold:
+    tz = zoneinfo.ZoneInfo(zone)
+    local = dt.datetime.fromtimestamp(seconds, tz)
+    parsed = run(C("toUnixTimestamp", run(C("formatDateTime", value, "%Y-%m-%d %H:%i:%S")), zone))
+    if local.fold:
         # the second occurrence of a repeated wall time reads back as the first (summer) one
-        assert parsed["dt"] < seconds
-    else:
-        assert parsed == value
+        assert parsed < seconds
+    elif local.utcoffset().total_seconds() % 60 == 0:  # pytz rounds sub-minute LMT offsets
+        assert parsed == seconds
     assert run(C("toUnixTimestamp", value)) == seconds
-    start = run(C("toStartOfDay", value))
-    assert start["dt"] <= seconds < start["dt"] + 25 * 3600
+    # toStartOfDay: the UTC midnight, read as local time at the offset of the UTC wall clock
+    utc_clock = dt.datetime.fromtimestamp(seconds, dt.UTC).replace(tzinfo=None)
+    first, second = utc_clock.replace(tzinfo=tz), utc_clock.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset() and first.utcoffset().total_seconds() % 60 == 0:
+        utc_midnight = seconds - seconds % 86400
+        start = run(C("toStartOfDay", value))
+        assert start == datetime_value(utc_midnight - first.utcoffset().total_seconds(), zone)
+        assert run(C("extract", "hour", value)) == utc_clock.hour
 
 
 # --- PostHog's TypeScript VM --------------------------------------------------------------------
@@ -434,32 +513,38 @@ AGREED_WITH_TYPESCRIPT = [
     C("toDateTime", "2024-05-03T12:34:56Z"),
     C("toDateTime", "2024-05-03 12:34:56.123999"),
     C("toDateTime", "2024-05-03T12:34:56+05:30"),
-    C("toDateTime", "2024-05-03T12:34", "Europe/Berlin"),
     C("toDate", "2024-02-29"),
     C("toUnixTimestamp", C("toDate", "2024-05-03")),
     C("toUnixTimestamp", "2024-05-03 00:00:00", "America/New_York"),
+    C("toUnixTimestamp", "2024-05-03 12:34:56", "Europe/Brussels"),
+    C("toUnixTimestamp", "2024-10-27 01:30:00", "Europe/Dublin"),
     C("toUnixTimestampMilli", C("toDateTime", "2024-05-03 00:00:00.123")),
     C("fromUnixTimestampMilli", 1234334543123),
     C("dateAdd", "month", 1, C("toDate", "2024-01-31")),
     C("dateAdd", "year", 1, C("toDate", "2024-02-29")),
     C("dateAdd", "week", 2, C("toDate", "2024-12-25")),
-    C("dateAdd", "day", 1, C("toDateTime", "2024-03-30 12:00:00", "Europe/Berlin")),
-    C("dateAdd", "hour", 24, C("toDateTime", "2024-03-30 12:00:00", "Europe/Berlin")),
+    C("dateAdd", "hour", 24, C("toDateTime", "2024-03-30 11:00:00")),
     C("dateAdd", "month", -13, C("toDateTime", "2024-03-31 10:00:00")),
-    C("addDays", C("toDateTime", "2024-12-31 23:00:00", "America/New_York"), 1),
+    C("addDays", C("toDateTime", "2024-12-31 23:00:00"), 1),
+    # coincidences: a Berlin day across the spring change is 23 hours for the TS VM's local
+    # calendar and 24 for the Python VM's fixed offset, and both land on the same instant; a
+    # Kolkata value's UTC and local dates are the same day here
+    C("dateAdd", "day", 1, in_zone("2024-03-30 11:00:00", "Europe/Berlin")),
+    C("dateTrunc", "day", in_zone("2024-05-03 07:04:56", "Asia/Kolkata")),
+    C("dateDiff", "day", C("toDate", "2024-05-03"), in_zone("2024-05-03 20:00:00", "Asia/Tokyo")),
     C("dateDiff", "day", C("toDate", "2024-01-01"), C("toDate", "2024-03-01")),
     C("dateDiff", "month", C("toDate", "2024-01-31"), C("toDate", "2024-02-01")),
     C("dateDiff", "hour", C("toDateTime", "2024-01-01 00:00:00"), C("toDateTime", "2024-01-01 05:59:59")),
-    C("dateDiff", "day", C("toDateTime", "2024-03-30 12:00:00", "Europe/Berlin"),
-      C("toDateTime", "2024-03-31 12:00:00", "Europe/Berlin")),
-    C("dateTrunc", "hour", C("toDateTime", "2024-05-03 12:34:56", "Asia/Kolkata")),
-    C("dateTrunc", "year", C("toDateTime", "2024-05-03 12:34:56", "Europe/Berlin")),
-    C("toStartOfDay", C("toDateTime", "2024-05-03 22:34:56", "America/Los_Angeles")),
-    C("toStartOfWeek", C("toDateTime", "2024-05-06 00:30:00", "Europe/Berlin")),
+    C("dateTrunc", "hour", C("toDateTime", "2024-05-03 12:34:56")),
+    C("dateTrunc", "year", C("toDateTime", "2024-05-03 12:34:56")),
+    C("toStartOfDay", C("toDateTime", "2024-05-03 22:34:56")),
+    C("toStartOfWeek", C("toDateTime", "2024-05-06 00:30:00")),
     C("toStartOfWeek", C("toDate", "2024-05-05")),
-    C("extract", "hour", C("toDateTime", "2024-05-03 12:34:56", "Asia/Kolkata")),
-    C("toMonth", C("toDateTime", "2024-12-31 23:30:00", "Europe/Berlin")),
+    C("extract", "hour", C("toDateTime", "2024-05-03 12:34:56")),
+    C("extract", "hour", C("toDate", "2024-05-03")),
+    C("toMonth", C("toDateTime", "2024-12-31 23:30:00")),
     C("toYYYYMM", C("toDateTime", "2024-12-31 23:30:00")),
+    C("toUnixTimestampMilli", C("toDate", "2024-05-03"), "Europe/Berlin"),  # a Date is UTC in both
     C("toIntervalMonth", 2),
     C("toTimeZone", C("toDateTime", "2024-05-03 12:34:56"), "Europe/Tallinn"),
     *(C("formatDateTime", C("fromUnixTimestamp", FEB_11_2009), code)
@@ -485,8 +570,43 @@ PYTHON_NOT_TYPESCRIPT = [
     # Python has no %Q (quarter); luxon prints it
     (C("formatDateTime", C("fromUnixTimestamp", FEB_11_2009), "%Q"), "", "1"),
     # pytz is_dst=True picks the summer offset in a DST gap/fold; luxon shifts forward/picks later
-    (C("toDateTime", "2024-03-31 02:30:00", "Europe/Berlin"),
-     datetime_value(1711845000.0, "Europe/Berlin"), datetime_value(1711848600, "Europe/Berlin")),
+    (C("toUnixTimestamp", "2024-03-31 02:30:00", "Europe/Berlin"), 1711845000.0, 1711848600),
+    (C("toUnixTimestamp", "2024-10-27 02:30:00", "Europe/Berlin"), 1729989000.0, 1729992600),
+    # the Python VM ignores the zone argument of toDateTime and toUnixTimestampMilli; TS uses it
+    (C("toDateTime", "2024-05-03T12:34", "Europe/Berlin"),
+     datetime_value(1714739640.0), datetime_value(1714732440, "Europe/Berlin")),
+    (C("toDateTime", 1.5, "Asia/Tokyo"), datetime_value(1.5), datetime_value(1.5, "Asia/Tokyo")),
+    (C("toUnixTimestampMilli", "2024-05-03", "Europe/Berlin"), 1714694400000, 1714687200000),
+    # non-UTC wall-clock reads: the Python VM reads the UTC clock labelled with the zone (at the
+    # offset of that wall time, kept fixed); the TS VM the real local time
+    (C("extract", "hour", in_zone("2024-05-03 07:04:56", "Asia/Kolkata")), 7, 12),
+    (C("dateTrunc", "hour", in_zone("2024-05-03 07:04:56", "Asia/Kolkata")),
+     datetime_value(1714699800.0, "Asia/Kolkata"), datetime_value(1714717800, "Asia/Kolkata")),
+    (C("dateTrunc", "year", in_zone("2024-05-03 10:34:56", "Europe/Berlin")),
+     datetime_value(1704060000.0, "Europe/Berlin"), datetime_value(1704063600, "Europe/Berlin")),
+    (C("dateTrunc", "hour", in_zone("2024-03-31 02:30:00", "Europe/Berlin")),
+     datetime_value(1711846800.0, "Europe/Berlin"), datetime_value(1711850400, "Europe/Berlin")),
+    (C("toStartOfDay", in_zone("2024-05-04 05:34:56", "America/Los_Angeles")),
+     datetime_value(1714806000.0, "America/Los_Angeles"), datetime_value(1714719600, "America/Los_Angeles")),
+    (C("toStartOfWeek", in_zone("2024-05-05 22:30:00", "Europe/Berlin")),
+     datetime_value(1714341600.0, "Europe/Berlin"), datetime_value(1714946400, "Europe/Berlin")),
+    (C("toStartOfMonth", in_zone("2024-05-31 23:00:00", "Asia/Tokyo")),
+     datetime_value(1714489200.0, "Asia/Tokyo"), datetime_value(1717167600, "Asia/Tokyo")),
+    (C("toYear", in_zone("2024-12-31 23:30:00", "Europe/Berlin")), 2024, 2025),
+    (C("toMonth", in_zone("2024-12-31 23:30:00", "Europe/Berlin")), 12, 1),
+    (C("toYYYYMM", in_zone("2024-12-31 23:30:00", "Europe/Berlin")), 202412, 202501),
+    (C("dateAdd", "hour", 24, in_zone("2024-03-30 11:00:00", "Europe/Berlin")),
+     datetime_value(1711879200.0, "Europe/Berlin"), datetime_value(1711882800, "Europe/Berlin")),
+    (C("addDays", in_zone("2025-01-01 04:00:00", "America/New_York"), 1),
+     datetime_value(1735808400.0, "America/New_York"), datetime_value(1735790400, "America/New_York")),
+    (C("dateAdd", "month", 1, in_zone("2024-01-31 20:00:00", "Asia/Tokyo")),
+     datetime_value(1709204400.0, "Asia/Tokyo"), datetime_value(1709236800, "Asia/Tokyo")),
+    (C("dateDiff", "hour", C("toDateTime", "2024-05-03 12:00:00"), in_zone("2024-05-03 12:00:00", "Asia/Kolkata")),
+     -6, 0),
+    (C("dateDiff", "day", in_zone("2024-03-30 12:00:00", "Europe/Berlin"), in_zone("2024-03-31 12:00:00", "Europe/Berlin")),
+     0, 1),
+    # the Python VM drops a date string's offset in dateDiff; luxon keeps it
+    (C("dateDiff", "hour", "2024-01-01T00:00:00+02:00", "2024-01-01T00:00:00Z"), 0, 2),
     # the date in the string's own offset; luxon converts to UTC first
     (C("toDate", "2024-05-03T23:30:00-05:00"), date_value(2024, 5, 3), date_value(2024, 5, 4)),
     # Python's dateDiff truncates seconds toward zero; TS floors
@@ -495,10 +615,10 @@ PYTHON_NOT_TYPESCRIPT = [
     # luxon's diff counts a calendar month as 30 days when converting to hours; Python subtracts
     (C("dateDiff", "hour", C("toDateTime", "2024-05-11 12:00:00"), C("toDateTime", "2024-06-11 12:00:00")),
      744, 720),
-    # the same luxon rounding makes the 23 hours across a DST change 24 (PostHog's Python VM,
-    # reading UTC wall clocks as Berlin time, says 22; 23 is the elapsed time)
-    (C("dateDiff", "hour", C("toDateTime", "2024-03-30 12:00:00", "Europe/Berlin"),
-       C("toDateTime", "2024-03-31 12:00:00", "Europe/Berlin")), 23, 24),
+    # 24 real hours across Berlin's spring change: the Python VM's Berlin readings of the UTC
+    # clocks (12:00+01:00, 12:00+02:00) are 23 hours apart; luxon's local-calendar diff says 25
+    (C("dateDiff", "hour", in_zone("2024-03-30 12:00:00", "Europe/Berlin"),
+       in_zone("2024-03-31 12:00:00", "Europe/Berlin")), 23, 25),
     # Python's extract reads 'YYYY-MM-DD HH:MM:SS'; luxon's fromISO does not (NaN)
     (C("extract", "second", "2024-05-03 12:34:56"), 56, {"__nonFinite__": "NaN"}),
 ]

@@ -7,21 +7,22 @@ the TypeScript VM prints Hog notation (`[1, true]`) instead.
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 from typing import Any
 
 from hogvm.errors import HogVMException
 from hogvm.printing import Budget, print_hog_value, to_python_str, type_name
 from hogvm.stl.argcheck import fail
+from hogvm.stl.dates import get_zone
 from hogvm.stl.registry import StlContext, builtin
 
 _EPOCH = datetime.date(1970, 1, 1)
 
 
 def _zone(function: str, name: Any) -> datetime.tzinfo:
+    # the dates module's zone lookup: case-insensitive like pytz, and no path reaches the disk
     try:
-        return zoneinfo.ZoneInfo(str(name))
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return get_zone(name)
+    except HogVMException:
         fail(function, f"unknown time zone {name!r}")
 
 

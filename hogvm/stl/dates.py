@@ -2,25 +2,35 @@
 
 Values are PostHog's tagged dicts (see `hogvm/values.py`): a date is `{__hogDate__, year, month,
 day}`, a datetime is `{__hogDateTime__, dt, zone}` with `dt` in epoch seconds (a float, or whatever
-number `fromUnixTimestamp` was given) and `zone` an IANA name that only affects how the instant is
-read as a wall clock. Time zones come from the standard library's `zoneinfo`.
+number `fromUnixTimestamp` was given) and `zone` an IANA name. Time zones come from the standard
+library's `zoneinfo`; `get_zone` is the one place that turns a zone name into a tzinfo.
 
-Compatibility. Outputs match PostHog's Python VM for UTC values, which is what taggers produce
-(`toDateTime`, `fromUnixTimestamp` and `now()` all default to UTC). Deliberate differences, each
-pinned by a test in tests/test_stl_dates.py:
+Compatibility. Outputs match PostHog's Python VM, on which taggers run, also where its TypeScript
+VM answers differently. Each difference below is pinned by a test in tests/test_stl_dates.py
+(`PYTHON_NOT_TYPESCRIPT`) and by the corpus files tests/corpus/stl_dates/*.typescript.stdout:
 
-- Wall-clock reads (`extract`, `toYear`, `dateTrunc`, `dateAdd`, `dateDiff`, `toStartOf*`) use the
-  value's own zone. PostHog's Python VM takes the UTC wall clock and labels it with the zone, which
-  shifts every non-UTC answer by the zone's offset; its TypeScript VM and ClickHouse read the real
-  local time, as we do.
-- A zone argument is honoured wherever PostHog's TypeScript VM honours it (`now(zone)`,
-  `toDateTime(s, zone)`, `toUnixTimestampMilli(x, zone)`); the Python VM silently drops it.
+- Wall-clock reads of a DateTime (`extract`, `toYear`, `toMonth`, `toYYYYMM`, `dateTrunc`,
+  `toStartOfDay/Hour/Week/Month`, `dateAdd`, `addDays`, `dateDiff`) take its UTC wall clock and
+  label it with the value's zone, at the offset that zone has at that wall time. So for a value in
+  Asia/Kolkata whose instant is 07:04 UTC, `extract('hour', ...)` is 7, and `dateTrunc`,
+  `toStartOf*` and `dateAdd` return the UTC wall-clock result read as Kolkata time (5:30 earlier
+  than the UTC answer). The offset is fixed at the starting wall time (a truncation or addition
+  across a DST change keeps it), and a wall time the zone skips or repeats takes its standard-time
+  offset, as `pytz.localize(is_dst=False)` does. A date string in `dateDiff` is its wall clock as
+  written, read as UTC (an offset in the string is dropped). PostHog's TypeScript VM and
+  ClickHouse read the real local time instead. Dates are midnight UTC in both VMs, and UTC values,
+  which taggers normally get, read the same in both.
+- `now(zone)`, `toDateTime(x, zone)` and `toUnixTimestampMilli(x, zone)` ignore the zone argument
+  (whatever it is, as the Python VM never looks at it): `now` and `toDateTime` return UTC values
+  and naive strings and Dates are read in UTC. The TypeScript VM honours these zones.
+  `toUnixTimestamp(x, zone)` and `formatDateTime(x, format, zone)` use theirs in both VMs.
 - Input PostHog's Python VM crashes on with a raw Python exception (an unknown zone, a `null` or a
   list where a date belongs, an unknown unit) raises a `HogVMException` saying what was expected.
 - `toDate(number)` reads the timestamp in UTC, not in the host machine's zone.
 
-A local wall time that a DST change skips or repeats resolves to the offset with the larger UTC
-offset (the summer-time reading), as PostHog's `pytz.localize(..., is_dst=True)` does.
+A local wall time read in a zone (a naive string or a Date given a zone) that a DST change skips
+or repeats resolves as PostHog's `pytz.localize(..., is_dst=True)` does: the summer-time reading.
+Offsets are rounded to whole minutes there, as pytz rounds the local mean time of old dates.
 """
 
 from __future__ import annotations
@@ -117,15 +127,29 @@ def _optional_zone(args: list[Any], index: int) -> str | None:
 # --- instants and wall clocks -----------------------------------------------------------------
 
 
-def resolve_wall_time(naive: _dt.datetime, tz: _dt.tzinfo) -> _dt.datetime:
-    """Attach `tz` to a local wall time. A time skipped or repeated by a DST change takes the
-    larger UTC offset, as `pytz.localize(is_dst=True)` does in PostHog's Python VM."""
-    first = naive.replace(tzinfo=tz, fold=0)
-    second = naive.replace(tzinfo=tz, fold=1)
+def resolve_wall_time(naive: _dt.datetime, tz: _dt.tzinfo, is_dst: bool = True) -> _dt.datetime:
+    """Attach `tz` to a local wall time as `pytz.localize(naive, is_dst=is_dst)` does in PostHog's
+    Python VM. The result carries a fixed offset (later arithmetic keeps it, as with pytz), rounded
+    to whole minutes as pytz rounds local mean time. A time a DST change skips takes the offset
+    after the change when `is_dst` (summer time) and the one before it otherwise; a repeated time
+    takes the reading whose DST flag is `is_dst`, else the earlier (`is_dst`) or later one."""
+    first = naive.replace(tzinfo=tz, fold=0)  # in a gap or fold: the offset before the change
+    second = naive.replace(tzinfo=tz, fold=1)  # the offset after it
     first_offset, second_offset = first.utcoffset(), second.utcoffset()
-    if first_offset is None or second_offset is None or first_offset >= second_offset:
-        return first
-    return second
+    if first_offset is None or second_offset is None or first_offset == second_offset:
+        chosen = first
+    elif first_offset < second_offset:  # skipped: the clock jumped forward
+        chosen = second if is_dst else first
+    else:  # repeated: the clock went back
+        matching = [m for m in (first, second) if bool(m.dst()) == is_dst]
+        chosen = matching[0] if len(matching) == 1 else (first if is_dst else second)
+    return naive.replace(tzinfo=_fixed_zone(chosen.utcoffset()))
+
+
+def _fixed_zone(offset: _dt.timedelta | None) -> _dt.tzinfo:
+    seconds = int(offset.total_seconds()) if offset else 0
+    seconds = (seconds + 30) // 60 * 60  # pytz's rounding to the nearest minute
+    return UTC if seconds == 0 else _dt.timezone(_dt.timedelta(seconds=seconds))
 
 
 def _from_epoch(seconds: float, tz: _dt.tzinfo) -> _dt.datetime:
@@ -151,6 +175,20 @@ def wall_clock(value: Any, fn: str) -> _dt.datetime:
     raise HogVMException(f"{fn}: expected a Date or DateTime, got {_type_name(value)}")
 
 
+def python_vm_clock(value: Any, fn: str) -> _dt.datetime:
+    """A Date or DateTime read as PostHog's Python VM reads it for date arithmetic and parts: a
+    Date at midnight UTC; a DateTime's UTC wall clock labelled with its own zone, at the offset the
+    zone has at that wall time (standard time where the zone skips or repeats it: pytz's
+    `localize(is_dst=False)`). Only UTC values give the instant's real local time here."""
+    if is_hog_datetime(value):
+        tz = get_zone(value.get("zone") or "UTC")
+        utc_clock = _from_epoch(_epoch_seconds(value, fn), UTC).replace(tzinfo=None)
+        return resolve_wall_time(utc_clock, tz, is_dst=False)
+    if is_hog_date(value):
+        return _date_midnight(value, UTC, fn)
+    raise HogVMException(f"{fn}: expected a Date or DateTime, got {_type_name(value)}")
+
+
 def _zone_name(value: dict[str, Any]) -> str:
     """The zone a result derived from `value` carries: its own for a DateTime, UTC for a Date."""
     return (value.get("zone") or "UTC") if is_hog_datetime(value) else "UTC"
@@ -168,13 +206,15 @@ def _date_midnight(value: dict[str, Any], tz: _dt.tzinfo, fn: str) -> _dt.dateti
     return resolve_wall_time(naive, tz)
 
 
-def _wall_clock_or_string(value: Any, fn: str) -> _dt.datetime:
+def _python_vm_clock_or_string(value: Any, fn: str) -> _dt.datetime:
+    """`python_vm_clock`, or for a date string its wall clock as written, read as UTC (PostHog's
+    Python VM replaces a string's own offset with UTC)."""
     if type(value) is str:
         parsed = parse_date_like(value)
         if parsed is None:
             raise HogVMException(f"{fn}: could not parse date: {value!r}")
-        return parsed
-    return wall_clock(value, fn)
+        return parsed.replace(tzinfo=UTC)
+    return python_vm_clock(value, fn)
 
 
 def _seconds(moment: _dt.datetime) -> float:
@@ -242,7 +282,8 @@ def _now_seconds(ctx: StlContext) -> float:
 
 @builtin("now", 0, 1)
 def now(args: list[Any], ctx: StlContext) -> dict[str, Any]:
-    return hog_datetime(_now_seconds(ctx), _optional_zone(args, 0) or "UTC")
+    # The zone argument is ignored, unchecked, as in PostHog's Python VM (its TS VM uses it).
+    return hog_datetime(_now_seconds(ctx))
 
 
 @builtin("today", 0, 0)
@@ -275,20 +316,20 @@ def to_date(args: list[Any], ctx: StlContext) -> dict[str, Any] | None:
 
 @builtin("toDateTime", 1, 2)
 def to_datetime(args: list[Any], ctx: StlContext) -> dict[str, Any] | None:
+    # The zone argument is ignored, unchecked, as in PostHog's Python VM (its TS VM reads naive
+    # strings in it and labels the result with it): naive strings are UTC, the result is UTC.
     value = args[0]
-    zone = _optional_zone(args, 1)
     if _is_number(value):
-        return hog_datetime(_as_float("toDateTime", value), zone or "UTC")
+        return hog_datetime(_as_float("toDateTime", value))
     if type(value) is str:
-        parsed = parse_date_like(value, zone)
-        return None if parsed is None else hog_datetime(_seconds(parsed), zone or "UTC")
+        parsed = parse_date_like(value)
+        return None if parsed is None else hog_datetime(_seconds(parsed))
     if value is None:
         return None
     if is_hog_datetime(value):
-        return hog_datetime(_epoch_seconds(value, "toDateTime"), zone or value.get("zone") or "UTC")
+        return hog_datetime(_epoch_seconds(value, "toDateTime"), value.get("zone") or "UTC")
     if is_hog_date(value):
-        return hog_datetime(_seconds(_date_midnight(value, get_zone(zone or "UTC"), "toDateTime")),
-                            zone or "UTC")
+        return hog_datetime(_seconds(_date_midnight(value, UTC, "toDateTime")))
     raise HogVMException(f"toDateTime: expected a string or a number, got {_type_name(value)}")
 
 
@@ -321,7 +362,8 @@ def to_unix_timestamp(args: list[Any], ctx: StlContext) -> float:
 
 @builtin("toUnixTimestampMilli", 1, 2)
 def to_unix_timestamp_milli(args: list[Any], ctx: StlContext) -> int:
-    seconds = _unix_seconds("toUnixTimestampMilli", args[0], _optional_zone(args, 1))
+    # The zone argument is ignored, unchecked, as in PostHog's Python VM (its TS VM uses it).
+    seconds = _unix_seconds("toUnixTimestampMilli", args[0], None)
     try:
         return int(seconds * 1000)
     except (OverflowError, ValueError) as e:
@@ -441,18 +483,18 @@ def format_date_time(args: list[Any], ctx: StlContext) -> str:
 
 # --- arithmetic -------------------------------------------------------------------------------
 
-# dateAdd units, as (unit applied, multiplier). Days and months move the wall clock (so a day
-# stays a calendar day across DST), hours and smaller move the instant.
+# dateAdd units, as (unit applied, multiplier). Every unit moves the value as read by
+# `python_vm_clock` (a wall clock with a fixed offset), so a day is always 24 hours and a month
+# keeps the wall-clock time at the starting offset, as in PostHog's Python VM.
 _ADD_UNITS = {
-    "second": ("second", 1),
-    "minute": ("minute", 1),
-    "hour": ("hour", 1),
-    "day": ("day", 1),
-    "week": ("day", 7),
-    "month": ("month", 1),
-    "year": ("month", 12),
+    "second": ("seconds", 1),
+    "minute": ("minutes", 1),
+    "hour": ("hours", 1),
+    "day": ("days", 1),
+    "week": ("days", 7),
+    "month": ("months", 1),
+    "year": ("months", 12),
 }
-_SECONDS_PER = {"second": 1, "minute": 60, "hour": 3600}
 
 
 def _add_months(moment: _dt.datetime, months: int) -> _dt.datetime:
@@ -476,19 +518,14 @@ def _apply_interval(fn: str, value: Any, amount: Any, unit: Any) -> dict[str, An
         )
     unit, multiplier = _ADD_UNITS[unit]
     amount = _require_number(fn, amount, "a numeric amount") * multiplier
-    start = wall_clock(value, fn)
+    start = python_vm_clock(value, fn)
     try:
-        if unit in _SECONDS_PER:
-            # in UTC, because aware-datetime arithmetic in a DST zone would move the wall clock
-            moment = start.astimezone(UTC) + _dt.timedelta(seconds=amount * _SECONDS_PER[unit])
-        elif unit == "day":
-            naive = start.replace(tzinfo=None) + _dt.timedelta(days=amount)
-            moment = resolve_wall_time(naive, start.tzinfo)  # type: ignore[arg-type]
-        else:
+        if unit == "months":
             if type(amount) is not int:
                 raise HogVMException(f"{fn}: months and years must be whole numbers, got {amount!r}")
-            naive = _add_months(start.replace(tzinfo=None), amount)
-            moment = resolve_wall_time(naive, start.tzinfo)  # type: ignore[arg-type]
+            moment = _add_months(start, amount)
+        else:
+            moment = start + _dt.timedelta(**{unit: amount})
     except (OverflowError, ValueError) as e:  # beyond year 9999, or a NaN/infinite amount
         raise HogVMException(f"{fn}: result is out of range") from e
     if is_hog_date(value):
@@ -511,10 +548,9 @@ def add_days(args: list[Any], ctx: StlContext) -> dict[str, Any]:
 @builtin("dateDiff", 3, 3)
 def date_diff(args: list[Any], ctx: StlContext) -> int:
     unit, start_value, end_value = args
-    start = _wall_clock_or_string(start_value, "dateDiff")
-    end = _wall_clock_or_string(end_value, "dateDiff")
-    # absolute time between the instants (two datetimes sharing a tzinfo would subtract wall clocks)
-    elapsed = end.astimezone(UTC) - start.astimezone(UTC)
+    start = _python_vm_clock_or_string(start_value, "dateDiff")
+    end = _python_vm_clock_or_string(end_value, "dateDiff")
+    elapsed = end - start  # between the instants the two readings name (their offsets may differ)
     if unit == "second":
         return int(elapsed.total_seconds())
     if unit == "minute":
@@ -543,10 +579,11 @@ def _truncate(fn: str, unit: Any, value: dict[str, Any]) -> dict[str, Any]:
     keep = _TRUNCATE_FIELDS.get(unit) if type(unit) is str else None
     if keep is None:
         raise HogVMException(f"{fn}: unsupported unit {unit!r}; use one of {', '.join(_TRUNCATE_FIELDS)}")
-    moment = wall_clock(value, fn)
+    moment = python_vm_clock(value, fn)
     fields = [moment.year, moment.month, moment.day, moment.hour, moment.minute][:keep]
     fields += [1] * max(0, 3 - keep)  # month and day start at 1
-    start = resolve_wall_time(_dt.datetime(*fields), moment.tzinfo)  # type: ignore[arg-type]
+    # the offset of the value's own wall time, even if the start of the unit has another one
+    start = _dt.datetime(*fields, tzinfo=moment.tzinfo)
     return hog_datetime(_seconds(start), _zone_name(value))
 
 
@@ -587,9 +624,9 @@ def to_start_of_week(args: list[Any], ctx: StlContext) -> dict[str, Any]:
     value = args[0]
     if not (is_hog_datetime(value) or is_hog_date(value)):
         raise HogVMException(f"toStartOfWeek: expected a Date or DateTime, got {_type_name(value)}")
-    moment = wall_clock(value, "toStartOfWeek")
-    monday = moment.date() - _dt.timedelta(days=moment.weekday())
-    start = resolve_wall_time(_dt.datetime(monday.year, monday.month, monday.day), moment.tzinfo)  # type: ignore[arg-type]
+    moment = python_vm_clock(value, "toStartOfWeek")
+    monday = moment - _dt.timedelta(days=moment.weekday())  # never before year 1: 0001-01-01 is a Monday
+    start = monday.replace(hour=0, minute=0, second=0, microsecond=0)
     return hog_datetime(_seconds(start), _zone_name(value))
 
 
@@ -607,7 +644,7 @@ def _extract(fn: str, part: Any, value: Any) -> int:
     read = _PARTS.get(part) if type(part) is str else None
     if read is None:
         raise HogVMException(f"{fn}: unknown part {part!r}; use one of {', '.join(_PARTS)}")
-    return read(_wall_clock_or_string(value, fn))
+    return read(_python_vm_clock_or_string(value, fn))
 
 
 @builtin("extract", 2, 2)
@@ -627,7 +664,7 @@ def to_month(args: list[Any], ctx: StlContext) -> int:
 
 @builtin("toYYYYMM", 1, 1)
 def to_yyyymm(args: list[Any], ctx: StlContext) -> int:
-    moment = _wall_clock_or_string(args[0], "toYYYYMM")
+    moment = _python_vm_clock_or_string(args[0], "toYYYYMM")
     return moment.year * 100 + moment.month
 
 
