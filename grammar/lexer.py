@@ -599,6 +599,10 @@ def _scan_top_level(tokens: list[Token], start: int, stop: int, matching: dict[i
             else:
                 colon = True
         if (kind in _OPENERS or kind == "FSTRING_START") and i in matching:
+            # `{ { null; } }`: a brace holding statements is a block, so the outer one is too
+            if (kind == "LBRACE" and prev_type != "ARROW"
+                    and _scan_top_level(tokens, i + 1, matching[i], matching)[1]):
+                return colon, True
             i = matching[i]
             prev_type = tokens[i].type
             i += 1

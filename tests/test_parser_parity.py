@@ -65,6 +65,8 @@ SNIPPETS = [
     # lambdas
     "x -> x", "x -> x + 1", "(x) -> x", "(a, b) -> a + b", "() -> 1", "() -> {}", "() -> {a}",
     "() -> {'a': 1}", "() -> {'a': 1}.b", "() -> { return 1 }", "() -> { let a := 1 return a }",
+    "() -> { {} }", "() -> { {a} }", "() -> { { null; } }", "() -> { { { null; } } }",
+    "() -> { {} + 1 }", "() -> { x -> { return 1 } }", "() -> { f(() -> { return 1 }) }",
     "x -> y -> x + y", "a, b -> a", "f(a, b -> b)", "f(x -> x, 1)", "lambda x: x + 1",
     "lambda x, y: x * y", "x -> a ? b : c", "x -> a and b",
     # f-strings
