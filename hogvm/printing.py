@@ -211,8 +211,9 @@ def _render(root: Any, leaf: Leaf, open_container: Opener, budget: Budget | None
 
 def _check_time(budget: Budget) -> None:
     if budget.remaining_time() <= 0:
-        # Our VM's context knows its timeout and step count; another budget reports zeros.
-        raise HogVMRuntimeExceededException(getattr(budget, "timeout", None) or 0.0, getattr(budget, "steps", 0))
+        # Our VM builds its timeout error with its limit and step count; other budgets get zeros.
+        timed_out = getattr(budget, "timed_out", None)
+        raise timed_out() if timed_out is not None else HogVMRuntimeExceededException(0.0, 0)
 
 
 def _enter(container: Any, on_path: set, stack: list, closing: str) -> None:
