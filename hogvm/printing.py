@@ -213,7 +213,10 @@ def _check_time(budget: Budget) -> None:
     if budget.remaining_time() <= 0:
         # Our VM builds its timeout error with its limit and step count; other budgets get zeros.
         timed_out = getattr(budget, "timed_out", None)
-        raise timed_out() if timed_out is not None else HogVMRuntimeExceededException(0.0, 0)
+        if timed_out is None:
+            raise HogVMRuntimeExceededException(0.0, 0)
+        steps_now = getattr(budget, "steps_now", None)
+        raise timed_out(steps_now() if steps_now is not None else None)
 
 
 def _enter(container: Any, on_path: set, stack: list, closing: str) -> None:
