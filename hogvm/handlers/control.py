@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hogvm.errors import HogVMException, UncaughtHogVMException
-from hogvm.loader import END
+from hogvm.loader import END, TRAP
 from hogvm.opcodes import Op
 
 if TYPE_CHECKING:
@@ -99,6 +99,11 @@ def is_error_value(value: Any) -> bool:
     return type(value) is dict and "__hogError__" in value and "type" in value and "message" in value
 
 
+def op_trap(m: Machine, message: str) -> None:
+    """A jump landed inside an instruction (see loader.TRAP): the program cannot go on."""
+    raise HogVMException(message)
+
+
 def op_unexpected(m: Machine, _: Any) -> None:
     """IN_COHORT / NOT_IN_COHORT: valid opcodes that no VM executes."""
     op = m.chunk.code[m.ip - 1][0]
@@ -111,6 +116,7 @@ HANDLERS = {
     Op.JUMP_IF_STACK_NOT_NULL: op_jump_if_stack_not_null,
     Op.RETURN: op_return,
     END: op_end,
+    TRAP: op_trap,
     Op.TRY: op_try,
     Op.POP_TRY: op_pop_try,
     Op.THROW: op_throw,
