@@ -101,3 +101,11 @@ def test_a_closure_called_at_once_sees_the_current_loop_variable(node_vm) -> Non
     """
     assert ours(source)[1] == ["1", "0", "1", "0"]
     assert theirs(node_vm, source)[1] == ["1", "0", "0", "0"]
+
+
+def test_a_closure_over_a_parameter_sees_this_calls_argument(node_vm) -> None:
+    # Found by the differential fuzz test. PostHog's VMs look an upvalue up by its stack slot,
+    # closed ones included, so the inner lambda of the second call reuses the first call's `x`.
+    source = "return arrayMap(x -> x + ((p) -> p + x)(x), [3, 47, 0, 0])"
+    assert ours(source)[0] == "[9, 141, 0, 0]"
+    assert theirs(node_vm, source)[0] == "[9, 97, 3, 3]"

@@ -56,7 +56,8 @@ class _Scope:
     variables: dict[str, str] = field(default_factory=dict)  # name -> type
     read_only: set[str] = field(default_factory=set)  # loop counters and loop variables
     functions: dict[str, int] = field(default_factory=dict)  # int -> int functions: name -> arity
-    in_loop: bool = False  # declared inside a loop body: a closure must not capture these
+    in_loop: bool = False  # declared inside a loop body
+    closure: bool = False  # the parameters of a lambda
 
 
 class _Generator:
@@ -82,10 +83,13 @@ class _Generator:
     def visible(self, type_: str | None = None, writable: bool = False) -> list[str]:
         names: dict[str, str] = {}
         read_only: set[str] = set()
-        for scope in self.scopes:
-            # Closures capture a loop body's variables per iteration here, once in PostHog's VMs
-            # (tests/test_vm_divergences.py): a typed program's lambdas do not capture them.
-            if scope.in_loop and self.in_closure and self.typed:
+        innermost_closure = max((i for i, s in enumerate(self.scopes) if s.closure), default=-1)
+        for i, scope in enumerate(self.scopes):
+            # PostHog's VMs find an upvalue by stack slot, closed ones included, so a closure over
+            # a variable whose slot was used before (a loop body's, a finished block's, another
+            # call's parameter) can see a stale value (tests/test_vm_divergences.py). A typed
+            # program's lambdas capture only top-level variables and read their own parameters.
+            if self.typed and self.in_closure and i != 0 and i != innermost_closure:
                 continue
             names.update(scope.variables)
             read_only |= scope.read_only
@@ -283,7 +287,7 @@ class _Generator:
     def closure_body(self, params: dict[str, str], make: Any) -> Any:
         """Generate a lambda body with `make()`, its parameters in scope."""
         self.in_closure += 1
-        self.scopes.append(_Scope(dict(params), set(params)))
+        self.scopes.append(_Scope(dict(params), set(params), closure=True))
         try:
             return make()
         finally:
