@@ -77,7 +77,7 @@ _CODE = re.compile(
     rf"(?:{_WHITESPACE}|//[^\n\r]*|--[^\n\r]*|#[^\n\r]*|/\*.*?\*/)*"
     r"(?:(?P<fstring>[fF]')"
     rf"|(?P<string>'(?:[^'\\]|{_ESCAPE}|\\'|'')*')"
-    rf"|(?P<quoted>`(?:[^`\\]|{_ESCAPE}|\\'|\\`|``)*`|\"(?:[^\"\\]|{_ESCAPE}|\\\"|\"\")*\")"
+    rf"|(?P<quoted>`(?:[^`\\]|{_ESCAPE}|\\'|``)*`|\"(?:[^\"\\]|{_ESCAPE}|\\\"|\"\")*\")"
     r"|(?P<number>0[xX][0-9a-fA-F]+(?:\.[0-9a-fA-F]*)?[pP][+-]?[0-9]+|0[xX][0-9a-fA-F]+"
     r"|0[bB][0-9]+|0[oO][0-9]+|[0-9]+\.[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"
     r"|[0-9]+(?:[eE][+-]?[0-9]+)?)"
@@ -106,16 +106,21 @@ _TAG_STRING = re.compile(rf"'(?:[^'\\]|{_ESCAPE}|\\'|'')*'")
 
 _UNESCAPES = {"b": "\b", "f": "\f", "r": "\r", "n": "\n", "t": "\t", "0": "", "a": "\a",
               "v": "\v", "\\": "\\", "'": "'", '"': '"', "`": "`", "{": "{"}
-_UNESCAPE_RE = re.compile(r"\\([bfrnt0av\\'\"`{])")
+# Per quote character: a backslash escape, or the quote doubled. One pass, left to right, so an
+# escaped quote never pairs up with its neighbour.
+_UNESCAPE_RE = {quote: re.compile(r"\\([bfrnt0av\\'\"`{])|" + re.escape(quote * 2)) for quote in "'\"`"}
+
+
+def _unescape_match(m: re.Match[str]) -> str:
+    escaped = m.group(1)
+    return _UNESCAPES[escaped] if escaped is not None else m.group()[0]
 
 
 def unescape(text: str, quote: str) -> str:
-    """The value of quoted text without its quotes. PostHog drops `\\0`, keeps `\\xHH` verbatim
-    and unescapes a doubled quote character."""
-    if "\\" in text:
-        text = _UNESCAPE_RE.sub(lambda m: _UNESCAPES[m.group(1)], text)
-    if quote and quote * 2 in text:
-        text = text.replace(quote * 2, quote)
+    """The value of quoted text (without its quotes) delimited by `quote`. As PostHog does,
+    `\\0` is dropped, `\\xHH` kept verbatim and a doubled quote is one quote."""
+    if "\\" in text or quote * 2 in text:
+        return _UNESCAPE_RE[quote].sub(_unescape_match, text)
     return text
 
 
@@ -400,7 +405,7 @@ class _Lexer:
     def lex_fstring(self, pos: int) -> int:
         source = self.source
         ch = source[pos]
-        if ch == "'":
+        if ch == "'" and not source.startswith("''", pos):  # `''` is a quote in the text
             self.emit("FSTRING_END", ch, pos)
             self.pop()
             return pos + 1

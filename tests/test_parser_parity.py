@@ -103,6 +103,18 @@ SNIPPETS = [
     "For (Let i In x) b", "TRY {} CATCH {}", "FN F() { RETURN NULL }", "fUn f() {}",
 ]
 
+SNIPPETS += [  # quotes and escapes next to each other
+    "f'a''{x}''b'",
+    "f'' + 'x'",
+    "f'''x'",
+    "f'{x}'''",
+    "f'a''' + 1",
+    "'a\\\\''b'",
+    "'\\''''",
+    "''''",
+    "'''\\''",
+]
+
 # Every pair of binary operators, and prefix/postfix operators next to them: precedence and
 # associativity must come out exactly as PostHog's.
 _OPERATORS = ["*", "/", "%", "+", "-", "||", "=", "==", "!=", "<", "<=", ">", ">=", "like", "ilike",
@@ -126,6 +138,13 @@ REJECTED = [
     "a ? b", "a ?", "1 +", "(1", "[1", "{'a': 1", "f(", "a.", "<A></B", "try {} catch (",
     "let x := }", "x := := 1", "date '2020-01-01'",
     "timestamp '2020-01-01'", "substring(a from 1 for 2)",
+]
+
+
+REJECTED += [
+    '"a\\""b"',
+    '`a\\`b`',
+    "f'''",
 ]
 
 
