@@ -267,6 +267,9 @@ def test_known_structural_differences_are_stable() -> None:
     first, second = parse_program("return\nreturn x").declarations
     assert first == ast.ReturnStatement(expr=None, line=1, column=1)
     assert strip(second) == ast.ReturnStatement(expr=field("x"))
+    # ... and `() -> { return (a) }` as a placeholder holding a call of a function `return`.
+    lam = expr("() -> { return (a) }")
+    assert lam == ast.Lambda(args=[], expr=ast.Block(declarations=[ast.ReturnStatement(expr=field("a"))]))
     branch, = parse_program("if (a) return else return").declarations
     assert strip(branch) == ast.IfStatement(expr=field("a"), then=ast.ReturnStatement(), else_=ast.ReturnStatement())
 
