@@ -66,6 +66,9 @@ _OPENERS = frozenset({"LPAREN", "LBRACKET", "LBRACE", "LBRACE_BLOCK", "FSTRING_L
 _NAME_TYPES = frozenset({"IDENTIFIER", "QUOTED_IDENTIFIER", "UNIT", "COHORT", "FROM", "LEADING",
                          "TRAILING", "BOTH", "DISTINCT"})
 _CLOSERS = frozenset({"RPAREN", "RBRACKET", "RBRACE"})
+# Tokens after which a list of expressions (or of lambda parameters) can start.
+_LIST_STARTS = frozenset({"LPAREN", "LBRACKET", "LBRACE", "LBRACE_BLOCK", "FSTRING_LBRACE",
+                          "TAG_LBRACE", "SEMICOLON", "RBRACE", "COLONEQUALS", "COMMA"})
 
 _WHITESPACE = "[ \t\r\n\x0b\x0c\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 # Escapes PostHog's lexer accepts inside quotes; any other backslash sequence is an error.
@@ -576,12 +579,18 @@ def _mark_lambda_params(tokens: list[Token], last: int, opener_of: dict[int, int
     i = last
     if kind == "COMMA":  # `a, b, -> ...`: PostHog allows a trailing comma
         i -= 1
-    while i >= 0 and tokens[i].type in _NAME_TYPES:
-        _retype(tokens, i, "LAMBDA_PARAM")
-        if i >= 2 and tokens[i - 1].type == "COMMA" and tokens[i - 2].type in _NAME_TYPES:
-            i -= 2
-        else:
-            break
+    if i < 0 or tokens[i].type not in _NAME_TYPES:
+        return
+    _retype(tokens, i, "LAMBDA_PARAM")
+    # Earlier `name,` pairs belong to the lambda (`f(a, b -> b)` is one lambda) when the list of
+    # names starts a bracket or an argument: `f(x::Int, y -> y)` keeps `x::Int` as an argument.
+    first = i
+    while first >= 2 and tokens[first - 1].type == "COMMA" and tokens[first - 2].type in _NAME_TYPES:
+        first -= 2
+    while first < i and first > 0 and tokens[first - 1].type not in _LIST_STARTS:
+        first += 2  # that name is the tail of an expression, not a parameter
+    for j in range(first, i, 2):
+        _retype(tokens, j, "LAMBDA_PARAM")
 
 
 def _scan_top_level(tokens: list[Token], start: int, stop: int, matching: dict[int, int]) -> tuple[bool, bool]:

@@ -67,7 +67,8 @@ SNIPPETS = [
     "() -> {'a': 1}", "() -> {'a': 1}.b", "() -> { return 1 }", "() -> { let a := 1 return a }",
     "() -> { {} }", "() -> { {a} }", "() -> { { null; } }", "() -> { { { null; } } }",
     "() -> { {} + 1 }", "() -> { x -> { return 1 } }", "() -> { f(() -> { return 1 }) }",
-    "x -> y -> x + y", "a, b -> a", "f(a, b -> b)", "f(x -> x, 1)", "lambda x: x + 1",
+    "x -> y -> x + y", "a, b -> a", "f(x::Int, y -> y)", "f(a.b, c -> c)", "f(1, b, c -> c)",
+    "f(x -> a ? x::Int : x::Int, x -> 1)", "f(a, b -> b)", "f(x -> x, 1)", "lambda x: x + 1",
     "lambda x, y: x * y", "x -> a ? b : c", "x -> a and b",
     # f-strings
     "f'a {b} c'", "f'{x}'", "f''", "f'abc'", "f'\\{x}'", "f'a}b'", "f'it''s {x}'", "f'{'a'}'",
