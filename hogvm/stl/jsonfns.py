@@ -155,49 +155,42 @@ def json_extract(args: list[Any], ctx: StlContext) -> Any:
         return None
 
 
-@builtin("JSONExtractArrayRaw", 1, None)
-def json_extract_array_raw(args: list[Any], ctx: StlContext) -> list | None:
+def _extract_at_path(args: list[Any], ctx: StlContext) -> Any:
+    """The value at the path `args[1:]` inside `args[0]`; null if the document is not JSON."""
     try:
-        value = get_path(_parsed(args[0], ctx), args[1:])
+        return get_path(_parsed(args[0], ctx), args[1:])
     except _Unparseable:
         return None
+
+
+def _as_number(value: Any, convert: type[int] | type[float]) -> int | float | None:
+    if type(value) not in (str, int, float, bool):
+        return None
+    try:
+        return convert(value)  # int('1.5') fails: null; int(1.5) truncates to 1
+    except (ValueError, OverflowError):
+        return None
+
+
+@builtin("JSONExtractArrayRaw", 1, None)
+def json_extract_array_raw(args: list[Any], ctx: StlContext) -> list | None:
+    value = _extract_at_path(args, ctx)
     return value if type(value) is list else None
 
 
 @builtin("JSONExtractFloat", 1, None)
 def json_extract_float(args: list[Any], ctx: StlContext) -> float | None:
-    try:
-        value = get_path(_parsed(args[0], ctx), args[1:])
-    except _Unparseable:
-        return None
-    if type(value) not in (str, int, float, bool):
-        return None
-    try:
-        return float(value)
-    except (ValueError, OverflowError):
-        return None
+    return _as_number(_extract_at_path(args, ctx), float)
 
 
 @builtin("JSONExtractInt", 1, None)
 def json_extract_int(args: list[Any], ctx: StlContext) -> int | None:
-    try:
-        value = get_path(_parsed(args[0], ctx), args[1:])
-    except _Unparseable:
-        return None
-    if type(value) not in (str, int, float, bool):
-        return None
-    try:
-        return int(value)  # '1.5' is not an integer: null; 1.5 truncates to 1
-    except (ValueError, OverflowError):
-        return None
+    return _as_number(_extract_at_path(args, ctx), int)
 
 
 @builtin("JSONExtractString", 1, None)
 def json_extract_string(args: list[Any], ctx: StlContext) -> str | None:
-    try:
-        value = get_path(_parsed(args[0], ctx), args[1:])
-    except _Unparseable:
-        return None
+    value = _extract_at_path(args, ctx)
     # Python's str(): a nested object comes back as "{'a': 1}", true as 'True' (PostHog's output).
     return None if value is None else to_python_str(value, ctx)
 
