@@ -440,4 +440,6 @@ def _inline_block(block: ast.Block) -> str:
     if not block.declarations:
         return "{ ; }"
     inner = " ".join(line.strip() for s in block.declarations for line in _statement_lines(s, 0))
+    if inner.startswith("{") and len(block.declarations) == 1:
+        inner += " ;"  # `{ {} }` would be a placeholder holding an empty dict
     return "{ " + inner + " }"
