@@ -15,8 +15,11 @@ sandbox safe: repetition and integer multiplication refuse results that would be
 from __future__ import annotations
 
 import datetime as _dt
+import operator as _operator
 from typing import Any
 
+from hogvm.comparison import contains as contains_item
+from hogvm.comparison import values_equal, values_ordered
 from hogvm.errors import HogVMException, HogVMMemoryExceededException
 from hogvm.regex import like_regex_cached, regex_search
 from hogvm.values import Closure
@@ -29,6 +32,8 @@ MAX_INT_BITS = 65536
 MAX_REPEAT_LENGTH = 64 << 20
 
 _NUMBER = (int, float)
+_CONTAINERS = frozenset((list, tuple, dict))
+_SEQUENCES = frozenset((list, tuple))
 
 
 def _fail(error: Exception) -> HogVMException:
@@ -167,19 +172,32 @@ def _string_as_number(text: str) -> Any:
         return text
 
 
+# Comparisons: PostHog's type unification, then Python's `==` / `<` / `in`. Two containers are
+# compared by hogvm.comparison instead of by Python, which recurses (RecursionError on a deep
+# array) and compares shared parts again and again (two `a := [a, a]` values take 2**depth steps
+# inside C, where the VM's timeout can not stop them); it gives the same answers. Scalars never
+# reach it: one type test, then Python's operator, as before.
+
+
 def equals(a: Any, b: Any) -> bool:
     a, b = unify_comparison_types(a, b)
-    return a == b
+    if type(a) in _CONTAINERS and type(b) in _CONTAINERS:
+        return values_equal(a, b)
+    return a == b  # a scalar against anything: one step
 
 
 def not_equals(a: Any, b: Any) -> bool:
     a, b = unify_comparison_types(a, b)
+    if type(a) in _CONTAINERS and type(b) in _CONTAINERS:
+        return not values_equal(a, b)
     return a != b
 
 
 def greater(a: Any, b: Any) -> bool:
     a, b = unify_comparison_types(a, b)
     try:
+        if type(a) in _SEQUENCES:
+            return values_ordered(a, b, _operator.gt)
         return a > b
     except TypeError as error:
         raise _fail(error) from None
@@ -188,6 +206,8 @@ def greater(a: Any, b: Any) -> bool:
 def greater_or_equals(a: Any, b: Any) -> bool:
     a, b = unify_comparison_types(a, b)
     try:
+        if type(a) in _SEQUENCES:
+            return values_ordered(a, b, _operator.ge)
         return a >= b
     except TypeError as error:
         raise _fail(error) from None
@@ -196,6 +216,8 @@ def greater_or_equals(a: Any, b: Any) -> bool:
 def less(a: Any, b: Any) -> bool:
     a, b = unify_comparison_types(a, b)
     try:
+        if type(a) in _SEQUENCES:
+            return values_ordered(a, b, _operator.lt)
         return a < b
     except TypeError as error:
         raise _fail(error) from None
@@ -204,6 +226,8 @@ def less(a: Any, b: Any) -> bool:
 def less_or_equals(a: Any, b: Any) -> bool:
     a, b = unify_comparison_types(a, b)
     try:
+        if type(a) in _SEQUENCES:
+            return values_ordered(a, b, _operator.le)
         return a <= b
     except TypeError as error:
         raise _fail(error) from None
@@ -211,10 +235,12 @@ def less_or_equals(a: Any, b: Any) -> bool:
 
 def contains(a: Any, b: Any) -> bool:
     """`a in b`: an element of an array/tuple, a key of a dict, a substring of a string."""
+    if type(a) in _CONTAINERS and type(b) in _SEQUENCES:
+        return contains_item(b, a)  # a container among the items: compared without recursion
     if type(b) is Closure:
         raise HogVMException("argument of type 'function' is not iterable")
     try:
-        return a in b
+        return a in b  # a scalar is compared with each item in one step
     except TypeError as error:
         raise _fail(error) from None
 

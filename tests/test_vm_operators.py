@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import operator
 import time
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hogvm import operators
 from hogvm.errors import HogVMException, HogVMMemoryExceededException
@@ -135,3 +138,64 @@ def test_memory_meter_measures_before_failing() -> None:
     with pytest.raises(HogVMMemoryExceededException) as caught:
         meter.charge(950)
     assert caught.value.memory_limit == 1000 and caught.value.attempted_memory > 1000
+
+
+# --- comparisons of containers: Python's answers, without Python's recursion ------------------
+
+_scalars = st.sampled_from([0, 1, 2, 1.0, 2.5, -1, True, False, None, "", "a", "1", "true", float("nan")])
+_values = st.recursive(
+    _scalars,
+    lambda inner: (st.lists(inner, max_size=3) | st.lists(inner, max_size=3).map(tuple)
+                   | st.dictionaries(st.sampled_from(["a", "b", 1, True]), inner, max_size=3)),
+    max_leaves=10,
+)
+_ORDERINGS = [
+    (operators.less, operator.lt), (operators.less_or_equals, operator.le),
+    (operators.greater, operator.gt), (operators.greater_or_equals, operator.ge),
+]
+
+
+def _outcome(compute: Any) -> Any:
+    try:
+        return compute()
+    except (TypeError, HogVMException) as error:
+        return ("error", str(error))
+
+
+@given(_values, _values)
+def test_equality_operators_are_pythons_after_unification(a: Any, b: Any) -> None:
+    left, right = operators.unify_comparison_types(a, b)
+    assert operators.equals(a, b) == (left == right)
+    assert operators.not_equals(a, b) == (left != right)
+    assert operators.equals(a, a) == (a == a)  # one NaN inside an array equals itself, as in Python
+
+
+@given(_values, _values, st.sampled_from(_ORDERINGS))
+def test_ordering_operators_are_pythons_after_unification(a: Any, b: Any, ops: tuple) -> None:
+    ours, python = ops
+    left, right = operators.unify_comparison_types(a, b)
+    assert _outcome(lambda: ours(a, b)) == _outcome(lambda: python(left, right))
+
+
+@given(_values, st.lists(_values, max_size=4) | st.lists(_values, max_size=4).map(tuple) | _values)
+def test_in_operator_is_pythons(item: Any, collection: Any) -> None:
+    assert _outcome(lambda: operators.contains(item, collection)) == _outcome(lambda: item in collection)
+
+
+def _chain(depth: int, leaf: Any) -> list:
+    value: list = [leaf]
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_deep_arrays_compare_without_recursion() -> None:
+    one, other, two = _chain(100_000, 1), _chain(100_000, 1), _chain(100_000, 2)
+    assert operators.equals(one, other) and not operators.not_equals(one, other)
+    assert not operators.equals(one, two) and operators.not_equals(one, two)
+    assert operators.less(one, two) and operators.less_or_equals(one, other)
+    assert not operators.greater(one, two) and operators.greater_or_equals(two, one)
+    assert operators.contains(one, [two, other]) and not operators.contains(one, (two,))
+    with pytest.raises(HogVMException, match="'<' not supported between instances of 'int' and 'str'"):
+        operators.less(one, _chain(100_000, "x"))
+

@@ -89,21 +89,26 @@ def op_mod(m: Machine, _: None) -> None:
 
 
 # --- comparison -----------------------------------------------------------------------------
-# Fast path: both numbers, or both of one type among int, float, str.
+# Fast path: two scalars of one type (`==`), both numbers, or both of one type among int, float,
+# str (ordering). Containers go to operators.py, which compares them without recursion.
+
+_CONTAINERS = frozenset((list, tuple, dict))
 
 
 def op_eq(m: Machine, _: None) -> None:
     stack = m.stack
     a = stack.pop()
     b = stack[-1]
-    stack[-1] = a == b if type(a) is type(b) and type(a) is not dict else operators.equals(a, b)
+    ta = type(a)
+    stack[-1] = a == b if ta is type(b) and ta not in _CONTAINERS else operators.equals(a, b)
 
 
 def op_not_eq(m: Machine, _: None) -> None:
     stack = m.stack
     a = stack.pop()
     b = stack[-1]
-    stack[-1] = a != b if type(a) is type(b) and type(a) is not dict else operators.not_equals(a, b)
+    ta = type(a)
+    stack[-1] = a != b if ta is type(b) and ta not in _CONTAINERS else operators.not_equals(a, b)
 
 
 def op_lt(m: Machine, _: None) -> None:
