@@ -83,7 +83,7 @@ def op_call_global(m: Machine, arg: tuple[str, int]) -> None:
     elif name == "import":
         _call_import(m, argc)
     elif name in m.functions or name in m.stl:
-        m.stack.append(call_native(m, name, argc))
+        push_native(m, name, argc)
         m.after_native()
     elif name in m.bytecode_stl:
         check_depth(m)
@@ -111,7 +111,7 @@ def _call_builtin(m: Machine, name: str, builtin: Any, argc: int) -> None:
         raise
     except Exception as error:
         raise builtin_failure(m, name, error) from None
-    stack.append(result)
+    stack.append(result)  # pushed first: a measurement of live memory includes the result
     kind = type(result)
     meter = m.meter
     if kind is str:
@@ -180,7 +180,7 @@ def op_call_local(m: Machine, argc: int) -> None:
         m.checkpoint()
         m.call(target, 0, len(stack) - argc, callee)
     else:
-        stack.append(call_native(m, fn.name, argc))
+        push_native(m, fn.name, argc)
         m.after_native()
 
 
@@ -202,8 +202,13 @@ def bytecode_stl_entry(m: Machine, name: str, argc: int) -> Chunk:
     return target
 
 
-def call_native(m: Machine, name: str, argc: int) -> Any:
-    """Call a host function or builtin with `argc` arguments from the stack; return its result."""
+def push_native(m: Machine, name: str, argc: int) -> None:
+    """Call a host function or builtin with `argc` arguments from the stack; push its result.
+
+    The result is accounted for as it is pushed: a host function's converted result is charged
+    before (`charge` measures live memory plus that cost when over the limit); a builtin's is
+    pushed first, then charged, so that a measurement of live memory counts it (the arguments,
+    popped, no longer do). A result that does not fit fails here, not at some later collection."""
     stack = m.stack
     host = m.functions.get(name)
     builtin = None
@@ -220,18 +225,19 @@ def call_native(m: Machine, name: str, argc: int) -> Any:
     else:
         args = []
     if host is not None:
-        return _call_host(m, name, host, args)
+        stack.append(_call_host(m, name, host, args))
+        return
     try:
         result = builtin.fn(args, m)
     except HogError:
         raise
     except Exception as error:
         raise builtin_failure(m, name, error) from None
+    stack.append(result)
     meter = m.meter
     meter.used += shallow_cost(result)
     if meter.used > meter.limit:
         meter.collect()
-    return result
 
 
 def builtin_failure(m: Machine, name: str, error: Exception) -> HogError:
