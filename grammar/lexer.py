@@ -9,7 +9,8 @@ PostHog's ANTLR parser relies on unbounded lookahead that an LALR(1) parser does
   or placeholder starts (see `_classify`);
 - `not in`, `not like`, `not ilike`, `not between`, `in cohort` after an operand become single
   operator tokens, so `a not between` and `a not in` need no lookahead;
-- `.` + digits after an operand is tuple access (`a.1.2`), not a float.
+- `.` + digits after an operand is tuple access (`a.1.2`), not a float; so is `?.` + digits
+  (`a?.1.2` is two tuple accesses, not `a?.` and the float `1.2`).
 
 Positions are 1-based lines and columns, as `HogSyntaxError` reports them.
 """
@@ -101,6 +102,7 @@ _FORBIDDEN = re.compile("[\x00\ud800-\udfff]")
 _SPACE_QUOTE = re.compile(r"[ \t\r\n]*'")
 _DIGITS = re.compile("[0-9]+")
 _TUPLE_INDEX = re.compile(rf"\.{_WHITESPACE}*([0-9]+)")
+_INDEX_THEN_DOT = re.compile(r"([0-9]+)\.[0-9]*")  # `1.2` after `?.`: index 1, then `.2`
 _FSTRING_TEXT = re.compile(rf"(?:[^\\'{{]|{_ESCAPE}|\\'|\\\{{|'')+")
 _TAG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _TAG_TEXT = re.compile(r"[^<{]+")
@@ -328,6 +330,12 @@ class _Lexer:
                     emit("INT", digits.group(), start + 1)
                     pos = start + digits.end()
                     continue
+                if tokens and tokens[-1].type == "NULL_PROPERTY":
+                    index = _INDEX_THEN_DOT.fullmatch(text)
+                    if index is not None:  # `a?.1.2`: the index, then `.2` lexed after an operand
+                        emit("INT", index.group(1), start)
+                        pos = index.end(1) + start
+                        continue
                 self.lex_number(text, start)
             elif kind == "string":
                 emit("STRING", text, start)
@@ -528,6 +536,7 @@ def _classify(tokens: list[Token]) -> list[Token]:
     placeholder), as PostHog's backtracking parser decides:
     - after a statement boundary or a statement keyword: a block, unless its top level holds a
       `key: value` colon and nothing that only statements contain (`{'a': 1}` as a statement);
+      a `;` inside parentheses (the clauses of a `for` head) is no statement boundary;
     - after `->`: a dict or placeholder, unless its top level contains statement-only tokens or
       two juxtaposed expressions (then it is the lambda's block body);
     - anywhere else: a dict or placeholder.
@@ -536,9 +545,12 @@ def _classify(tokens: list[Token]) -> list[Token]:
     matching: dict[int, int] = {}
     opener_of: dict[int, int] = {}
     stack: list[int] = []
+    in_parens: set[int] = set()  # `{` whose innermost enclosing bracket is a `(`
     for i, tok in enumerate(tokens):
         kind = tok.type
         if kind in _OPENERS or kind == "FSTRING_START":
+            if kind == "LBRACE" and stack and tokens[stack[-1]].type == "LPAREN":
+                in_parens.add(i)
             stack.append(i)
         elif (kind in _CLOSERS or kind == "FSTRING_END") and stack:
             j = stack.pop()
@@ -554,7 +566,9 @@ def _classify(tokens: list[Token]) -> list[Token]:
             i + 2 >= n or tokens[i + 2].type != "UNIT"
         ):
             _retype(tokens, i + 1, "INTERVAL_STRING")  # `interval '5 days'`, not `interval '5' day`
-        elif kind == "LBRACE" and (prev_type is None or prev_type in _BLOCK_AFTER or prev_type == "ARROW"):
+        elif kind == "LBRACE" and (prev_type is None or prev_type in _BLOCK_AFTER or prev_type == "ARROW") and (
+            prev_type != "SEMICOLON" or i not in in_parens
+        ):
             colon, statement_only = _scan_top_level(tokens, i + 1, matching.get(i, n), matching)
             if statement_only or (prev_type != "ARROW" and not colon):
                 tok.type = "LBRACE_BLOCK"

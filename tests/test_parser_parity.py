@@ -116,6 +116,29 @@ SNIPPETS += [  # quotes and escapes next to each other
     "'''\\''",
 ]
 
+SNIPPETS += [  # an assignment statement takes its `;`, so an `else` can follow it
+    "if (null) a := null;\nelse {\n}\n", "if (a) b := 1; else c", "if (a) b := 1; else c := 2;",
+    "if (a) b.c[1] := 1; else d", "if (a) if (b) c := 1; else d", "if (a) if (b) c := 1; else d; else e",
+    "if (a) b := 1; else if (c) d := 2; else e := 3;", "if (a) b; else c", "if (a) return 1; else c",
+    "if (a) throw x; else c", "if (a) ; else c", "if (a) while (b) c := 1; else d",
+    "if (a) for (let x in y) c := 1; else d", "if (a) for (;;) c := 1; else d", "if (a) x -> 1; else d",
+    "while (a) b := 1;", "a := 1;", "a := 1;;", "{ a := 1; b := 2; }", "for (a := 1; a; a := 2) {}",
+]
+
+SNIPPETS += [  # digits after `?.` are a tuple index, not the start of a float
+    "x?.3.0", "x?.1.2", "x?.0.0", "x?.1.2.3", "x?.1.2.3.4", "x.1.2?.3", "x.1?.2.3", "x?.1?.2",
+    "x?.1.2?.3.4", "x?. 1.2", "x?.1. 2", "x ?. 1.5", "x?.1.b", "x?.1.e", "x?.1.if", "x?.1.5.a",
+    "x?.1.2e", "f()?.1.2", "x?.[1].2.3", "x?.a.1.2", "x?.1.2(3)", "x?.1.2[0]", "x?.1.2::Int",
+    "x?.1.2 + 1.5", "x?.3.0 := 1", "f(x?.1.2, y?.3.4)",
+]
+
+SNIPPETS += [  # `{}` and `{a}` after a `;` of a `for` head are a dict or placeholder, not a block
+    "for (; {}; ) {}", "for (; ; {}) {}", "for (; a; {}) {}", "for (;{};) {}", "for (; {}; {}) {}",
+    "for ({}; {}; {}) {}", "for (; {a}; ) {}", "for (; a; {a}) {}", "for (let i := 0; {}; i := {}) {}",
+    "for (; {}.a; ) {}", "for (; {}[1]; ) {}", "for (; {} ?? 1; ) x", "for (; {} ; {}) ;",
+    "for (; a; {} ) { {} }", "for (; a; {} ) {}; {}", "for (; (() -> { a; {} })(); ) {}",
+]
+
 # Every pair of binary operators, and prefix/postfix operators next to them: precedence and
 # associativity must come out exactly as PostHog's.
 _OPERATORS = ["*", "/", "%", "+", "-", "||", "=", "==", "!=", "<", "<=", ">", ">=", "like", "ilike",
@@ -146,6 +169,11 @@ REJECTED += [
     '"a\\""b"',
     '`a\\`b`',
     "f'''",
+]
+
+REJECTED += [  # neighbours of the `?.` tuple index, `{}` in a `for` head and assignment `;` fixes
+    "x?.1e3", "x?.1.2e3", "x?.1.5e2", "x?.1.", "x?.1..2", "x?.1.5.", "x?.0x1.8p1",
+    "for (; { let x := 1 }; ) {}", "for (; {a; b}; ) {}", "for (a := 1; a; a := 2;) {}",
 ]
 
 

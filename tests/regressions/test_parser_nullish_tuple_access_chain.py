@@ -3,8 +3,6 @@ lexer makes no float of `3.0` after `?.`), as `x.3.0` already is in ours."""
 
 from __future__ import annotations
 
-import pytest
-
 from grammar import parse_program
 from tests.fuzz.posthog_shape import normalise_posthog, shape
 from tests.oracles.hogql_parser_oracle import parse_program as posthog_parse
@@ -15,7 +13,6 @@ def test_dotted_tuple_access_chain_parses_like_posthog() -> None:
     assert shape(parse_program(source)) == normalise_posthog(posthog_parse(source))
 
 
-@pytest.mark.xfail(strict=True, reason="grammar/lexer.py: `3.0` after `?.` is lexed as a float, a syntax error")
 def test_nullish_tuple_access_chain_parses_like_posthog() -> None:
     source = "x?.3.0;"
     assert shape(parse_program(source)) == normalise_posthog(posthog_parse(source))
