@@ -59,23 +59,6 @@ def _flat(cls: type, children: st.SearchStrategy[ast.Expr]) -> st.SearchStrategy
     )
 
 
-def _avoids_open_bugs(stmt: ast.IfStatement) -> bool:
-    """Shapes of known, still-open parser bugs, each pinned by a test in tests/regressions/, are
-    left out so that fuzzing keeps finding new ones. Delete an entry when its bug is fixed."""
-    # tests/regressions/test_parser_assignment_body_before_else.py
-    return not (isinstance(stmt.then, ast.VariableAssignment) and stmt.else_ is not None)
-
-
-def _avoids_open_for_bugs(stmt: ast.ForStatement) -> bool:
-    # tests/regressions/test_parser_dict_as_for_condition.py: `for (; {}; ) {}`, `for (; ; {}) {}`
-    return not any(isinstance(part, ast.Dict) and not part.items for part in (stmt.condition, stmt.increment))
-
-
-def _avoids_open_expression_bugs(expr: ast.TupleAccess) -> bool:
-    # tests/regressions/test_parser_nullish_tuple_access_chain.py: `x?.3.0`
-    return not (isinstance(expr.tuple, ast.TupleAccess) and expr.tuple.nullish)
-
-
 def _reads_as_not_operand(expr: ast.Expr) -> bool:
     """`not (x)` is a call of a function named `not`, so `Not` of anything that prints starting
     with `(` (a tuple, a parenthesised `or`) has no source form."""
@@ -109,7 +92,7 @@ def _expressions(leaves: st.SearchStrategy[ast.Expr]) -> st.SearchStrategy[ast.E
             st.builds(ast.Dict, items=st.lists(st.tuples(sub, sub), max_size=3)),
             st.builds(ast.ArrayAccess, array=sub, property=sub, nullish=st.booleans()),
             st.builds(ast.TupleAccess, tuple=sub, index=st.integers(0, 12), nullish=st.booleans()
-                      ).filter(_avoids_open_expression_bugs),
+                      ),
         )
 
     return st.recursive(leaves, extend, max_leaves=8)
@@ -172,10 +155,10 @@ def _statements(max_depth: int) -> st.SearchStrategy[ast.Statement]:
         simple,
         declaration,
         block,
-        st.builds(ast.IfStatement, expr=expr, then=body, else_=st.none() | body).filter(_avoids_open_bugs),
+        st.builds(ast.IfStatement, expr=expr, then=body, else_=st.none() | body),
         st.builds(ast.WhileStatement, expr=expr, body=body),
         st.builds(ast.ForStatement, initializer=for_clause, condition=st.none() | expr,
-                  increment=for_clause, body=body).filter(_avoids_open_for_bugs),
+                  increment=for_clause, body=body),
         st.builds(ast.ForInStatement, key_var=st.none() | names(awkward=False),
                   value_var=names(awkward=False), expr=expr, body=body),
         st.builds(ast.Function, name=names(), params=st.lists(names(awkward=False), max_size=3, unique=True),
