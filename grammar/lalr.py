@@ -52,7 +52,7 @@ def compute_table(grammar_text: str) -> dict[str, Any]:
             pass
 
         def lex(self, lexer_state: Any, parser_state: Any) -> Any:
-            raise NotImplementedError
+            raise RuntimeError("Hog sources are tokenised by grammar/lexer.py, never by Lark")
 
     lark_parser = Lark(grammar_text, parser="lalr", lexer=_NoLexer, start=START, maybe_placeholders=True)
     lalr = lark_parser.parser.parser.parser  # ParsingFrontend -> LALR_Parser -> _Parser

@@ -7,6 +7,8 @@ string case and otherwise defers to operators.py, which holds the full semantics
 
 from __future__ import annotations
 
+from collections.abc import Callable as PyCallable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from hogvm import operators
@@ -16,6 +18,8 @@ from hogvm.opcodes import Op
 
 if TYPE_CHECKING:
     from hogvm.vm import Machine
+
+Handler = PyCallable[["Machine", None], None]
 
 SMALL_INT = 1 << 62  # products of ints below this are cheap; bigger ones go through the size guard
 
@@ -192,52 +196,26 @@ def op_not(m: Machine, _: None) -> None:
 # --- in, like, regex ------------------------------------------------------------------------
 
 
-def op_in(m: Machine, _: None) -> None:
-    stack = m.stack
-    a = stack.pop()
-    stack[-1] = operators.contains(a, stack[-1])
+def _test(name: str, test: PyCallable[[Any, Any], bool], negated: bool = False) -> Handler:
+    """A handler for `b a -> test(a, b)` (or its negation): the membership, like and regex ops."""
+
+    def handler(m: Machine, _: None) -> None:
+        stack = m.stack
+        a = stack.pop()
+        stack[-1] = bool(test(a, stack[-1])) is not negated
+
+    handler.__name__ = handler.__qualname__ = name
+    return handler
 
 
-def op_not_in(m: Machine, _: None) -> None:
-    stack = m.stack
-    a = stack.pop()
-    stack[-1] = not operators.contains(a, stack[-1])
-
-
-def op_like(m: Machine, _: None) -> None:
-    stack = m.stack
-    a = stack.pop()
-    stack[-1] = operators.like(a, stack[-1], False)
-
-
-def op_ilike(m: Machine, _: None) -> None:
-    stack = m.stack
-    a = stack.pop()
-    stack[-1] = operators.like(a, stack[-1], True)
-
-
-def op_not_like(m: Machine, _: None) -> None:
-    stack = m.stack
-    a = stack.pop()
-    stack[-1] = not operators.like(a, stack[-1], False)
-
-
-def op_not_ilike(m: Machine, _: None) -> None:
-    stack = m.stack
-    a = stack.pop()
-    stack[-1] = not operators.like(a, stack[-1], True)
-
-
-def op_regex(m: Machine, _: None) -> None:
-    stack = m.stack
-    a = stack.pop()
-    stack[-1] = operators.regex_match(a, stack[-1], False)
-
-
-def op_iregex(m: Machine, _: None) -> None:
-    stack = m.stack
-    a = stack.pop()
-    stack[-1] = operators.regex_match(a, stack[-1], True)
+op_in = _test("op_in", operators.contains)
+op_not_in = _test("op_not_in", operators.contains, negated=True)
+op_like = _test("op_like", partial(operators.like, case_insensitive=False))
+op_ilike = _test("op_ilike", partial(operators.like, case_insensitive=True))
+op_not_like = _test("op_not_like", partial(operators.like, case_insensitive=False), negated=True)
+op_not_ilike = _test("op_not_ilike", partial(operators.like, case_insensitive=True), negated=True)
+op_regex = _test("op_regex", partial(operators.regex_match, case_insensitive=False))
+op_iregex = _test("op_iregex", partial(operators.regex_match, case_insensitive=True))
 
 
 def op_not_regex(m: Machine, _: None) -> None:
