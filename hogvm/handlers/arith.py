@@ -97,6 +97,10 @@ def op_mod(m: Machine, _: None) -> None:
 # str (ordering). Containers go to operators.py, which compares them without recursion.
 
 _CONTAINERS = frozenset((list, tuple, dict))
+# Type pairs Python orders exactly as Hog does, with no unification needed.
+_NATIVELY_ORDERED = frozenset(
+    ((int, int), (float, float), (int, float), (float, int), (str, str))
+)
 
 
 def op_eq(m: Machine, _: None) -> None:
@@ -119,10 +123,7 @@ def op_lt(m: Machine, _: None) -> None:
     stack = m.stack
     a = stack.pop()
     b = stack[-1]
-    ta = type(a)
-    if (ta is type(b) and (ta is int or ta is float or ta is str)) or (
-        (ta is int or ta is float) and (type(b) is int or type(b) is float)
-    ):
+    if (type(a), type(b)) in _NATIVELY_ORDERED:
         stack[-1] = a < b
     else:
         stack[-1] = operators.less(a, b)
@@ -132,10 +133,7 @@ def op_lt_eq(m: Machine, _: None) -> None:
     stack = m.stack
     a = stack.pop()
     b = stack[-1]
-    ta = type(a)
-    if (ta is type(b) and (ta is int or ta is float or ta is str)) or (
-        (ta is int or ta is float) and (type(b) is int or type(b) is float)
-    ):
+    if (type(a), type(b)) in _NATIVELY_ORDERED:
         stack[-1] = a <= b
     else:
         stack[-1] = operators.less_or_equals(a, b)
@@ -145,10 +143,7 @@ def op_gt(m: Machine, _: None) -> None:
     stack = m.stack
     a = stack.pop()
     b = stack[-1]
-    ta = type(a)
-    if (ta is type(b) and (ta is int or ta is float or ta is str)) or (
-        (ta is int or ta is float) and (type(b) is int or type(b) is float)
-    ):
+    if (type(a), type(b)) in _NATIVELY_ORDERED:
         stack[-1] = a > b
     else:
         stack[-1] = operators.greater(a, b)
@@ -158,10 +153,7 @@ def op_gt_eq(m: Machine, _: None) -> None:
     stack = m.stack
     a = stack.pop()
     b = stack[-1]
-    ta = type(a)
-    if (ta is type(b) and (ta is int or ta is float or ta is str)) or (
-        (ta is int or ta is float) and (type(b) is int or type(b) is float)
-    ):
+    if (type(a), type(b)) in _NATIVELY_ORDERED:
         stack[-1] = a >= b
     else:
         stack[-1] = operators.greater_or_equals(a, b)
