@@ -34,3 +34,13 @@ def test_ci_runs_the_readme_test_command() -> None:
     test_command = _readme_quickstart_commands()[1]
     ci_script = (ROOT / ".ci" / "run").read_text()
     assert test_command in ci_script
+
+
+def test_no_test_reads_outside_the_repository() -> None:
+    """The suite must pass on a clone with nothing beside it (CI runs it from such a copy)."""
+    offenders = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"""["']shared["']\s*/|/\s*["']shared/reference|\.\./shared""", text):
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []

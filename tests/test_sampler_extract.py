@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from sampler.extract import as_tagger_global, extract_event_io, extract_text_from_messages, preview
 
-REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "events"
+REFERENCE = Path(__file__).resolve().parent / "data" / "reference" / "events"
 
 
 # -- extract_event_io ---------------------------------------------------------------------------
@@ -146,7 +145,6 @@ def test_preview_is_cut_at_200_characters() -> None:
     assert preview("short") == "short"
 
 
-@pytest.mark.skipif(not REFERENCE.is_dir(), reason="needs ../shared/reference/events")
 def test_reference_events() -> None:
     anthropic_tool = json.loads((REFERENCE / "anthropic_tool_use.json").read_text())["properties"]
     _, output = extract_event_io("$ai_generation", anthropic_tool)

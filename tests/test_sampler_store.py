@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "events"
 EVENTS = FIXTURES / "events.jsonl"
 MALFORMED = FIXTURES / "malformed.jsonl"
-REFERENCE = ROOT.parent / "shared" / "reference" / "events"
+REFERENCE = ROOT / "tests" / "data" / "reference" / "events"
 
 
 @pytest.fixture
@@ -98,7 +98,6 @@ def test_duplicate_uuids_inside_one_dump_keep_the_first(store: EventStore, tmp_p
     assert stored(store, "dup-1")["event"] == "first"
 
 
-@pytest.mark.skipif(not REFERENCE.is_dir(), reason="needs ../shared/reference/events")
 def test_sdk_capture_shape_as_single_objects_and_arrays(store: EventStore) -> None:
     single = REFERENCE / "openai_chat_tool_call.json"
     array = REFERENCE / "langchain_chain.json"

@@ -476,7 +476,7 @@ def test_arity_comes_from_the_stl_contract():
 
     from hogvm.stl.registry import REGISTRY
 
-    contract = json.loads((Path(__file__).parents[2] / "shared/reference/stl.json").read_text())["functions"]
+    contract = json.loads((Path(__file__).parent / "data/reference/stl.json").read_text())["functions"]
     names = [name for name in contract if REGISTRY.get(name) and REGISTRY[name].fn.__module__ == dates.__name__]
     assert len(names) == 26
     for name in names:

@@ -1,5 +1,5 @@
-"""The native STL table equals PostHog's STL contract (/work/shared/reference/stl.json, as
-`../shared/reference/stl.json` from the project root): same names, same argument counts."""
+"""The native STL table equals PostHog's STL contract (`tests/data/reference/stl.json`, copied from
+the developers' shared reference notes): same names, same argument counts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from hogvm.stl import STL
 
-SPEC_PATH = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "stl.json"
+SPEC_PATH = Path(__file__).resolve().parent / "data" / "reference" / "stl.json"
 
 
 @pytest.fixture(scope="module")

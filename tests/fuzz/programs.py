@@ -31,7 +31,7 @@ ASCII_TEXT = string.ascii_letters + string.digits + " _-'\\.,:%{}"
 DICT_KEYS = ("a", "b", "key", "x y")
 
 STL_SPEC = json.loads(
-    (Path(__file__).resolve().parents[3] / "shared" / "reference" / "stl.json").read_text()
+    (Path(__file__).resolve().parents[1] / "data" / "reference" / "stl.json").read_text()
 )["functions"]
 # Builtins a fuzzed program may call with arbitrary arguments: not the ones that block or reach
 # the host (`sleep`, `run`), nor `print` (its output is the point of other tests).
