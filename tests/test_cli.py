@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sampler.cli import main
+from hogtest.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "fixtures" / "events" / "events.jsonl"
@@ -226,7 +226,7 @@ def test_missing_file_is_usage_error(capsys) -> None:
 def test_console_script_runs_as_a_process(tmp_path: Path) -> None:
     env = {**os.environ, "HOG_TAGGER_DB": str(tmp_path / "proc.duckdb")}
     done = subprocess.run(
-        [sys.executable, "-m", "sampler.cli", "run", str(TOPICS), "--events", str(EVENTS), "--now", NOW, "--json"],
+        [sys.executable, "-m", "hogtest", "run", str(TOPICS), "--events", str(EVENTS), "--now", NOW, "--json"],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False,
     )
     assert done.returncode == 0, done.stderr

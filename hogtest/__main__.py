@@ -1,0 +1,3 @@
+from hogtest.main import main
+
+raise SystemExit(main())
