@@ -67,6 +67,9 @@ class Chunk:
     index_of_offset: dict[int, int] = field(default_factory=dict, repr=False)
     # the VM's form of `code`: (handler, operand) pairs, built from `code` on the chunk's first run
     threaded: list[tuple[Any, Any]] | None = field(default=None, repr=False)
+    # tier 2's compiled form (hogvm/tier2/), or why it has none; built on demand, then kept
+    tier2: Any = field(default=None, repr=False)
+    runs: int = field(default=0, repr=False)  # runs started with this chunk as root (tier selection)
 
 
 @dataclass(eq=False, slots=True)
@@ -371,12 +374,31 @@ def _cached_root(bytecode: list[Any]) -> Chunk:
     return chunk
 
 
+# The last bytecode lists loaded, by identity: running the same list object again skips even
+# building the content key. A hit is checked against a snapshot of the list (one C-level
+# comparison of the same element objects), so a list changed in place is decoded afresh.
+_IDENTITY_CACHE_SIZE = 16
+_by_identity: dict[int, tuple[list[Any], list[Any], Chunk]] = {}
+
+
+def _loaded_root(bytecode: list[Any]) -> Chunk:
+    known = _by_identity.get(id(bytecode))
+    if known is not None and known[0] is bytecode and known[1] == bytecode:
+        return known[2]
+    chunk = _cached_root(bytecode)
+    if len(_by_identity) >= _IDENTITY_CACHE_SIZE:
+        with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+            del _by_identity[next(iter(_by_identity))]
+    _by_identity[id(bytecode)] = (bytecode, list(bytecode), chunk)  # holding it keeps its id unique
+    return chunk
+
+
 def load_program(source: Any) -> Program:
     """Decode `["_H", 1, ...]`, legacy `["_h", ...]`, or `{"root": {"bytecode": [...]}, ...}`."""
     if isinstance(source, Program):
         return source
     if isinstance(source, list):
-        return Program(_cached_root(source), {})
+        return Program(_loaded_root(source), {})
     if isinstance(source, dict):
         root_entry = source.get("root")
         if not isinstance(root_entry, dict) or "bytecode" not in root_entry:

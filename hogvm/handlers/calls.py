@@ -188,7 +188,7 @@ def op_call_local(m: Machine, argc: int) -> None:
 
 
 def check_depth(m: Machine) -> None:
-    if len(m.frames) >= m.max_call_depth:
+    if m.call_depth() >= m.max_call_depth:
         raise HogVMCallDepthExceededException(m.max_call_depth)
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from hogvm import operators
 from hogvm.errors import HogVMException
+from hogvm.handlers.closures import close_upvalue
 from hogvm.loader import CONST, SET_LOCAL_REBIND, SET_LOCAL_REBIND_TOP
 from hogvm.memory import VALUE_COST
 from hogvm.opcodes import Op
@@ -36,9 +37,7 @@ def op_set_local(m: Machine, slot: int) -> None:
 
 
 def _close_at(m: Machine, location: int) -> None:
-    upvalue = m.open_upvalues.pop(location)
-    upvalue.value = m.stack[location]
-    upvalue.closed = True
+    close_upvalue(m, location, m.stack[location])
 
 
 def op_set_local_rebind(m: Machine, slot: int) -> None:

@@ -1,0 +1,255 @@
+"""Tier 2, step 1: what one Hog function does to the stack, known before it runs.
+
+A *function* is the root program of a chunk or the body of one of its CALLABLEs: the decoded
+instructions reachable from its entry. `analyse` walks them once, with the stack effects and
+control flow declared in `opcodes.OPCODES` (plus the loader's decoded-only instructions), and
+finds:
+
+- the stack depth before every instruction, which must be the same on every path (the compiler's
+  code always is): locals and temporaries become numbered positions `0 .. depth-1`;
+- the positions that may hold a variable captured by a closure whose upvalue is still open (those
+  are read and written through the upvalue while it is open);
+- the basic blocks, how many edges enter each, the back edges and the catch handlers.
+
+Whatever tier 1 would only report once it ran into it (a stack underflow, a local slot or a
+captured variable that does not exist, different depths where paths meet, a captured variable
+dropped without closing it) and legacy bytecode (`DECLARE_FN`, version 0) make the function
+`Unsupported`: the program then runs on tier 1, which reports it exactly where it happens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hogvm.loader import CONST, END, SET_LOCAL_REBIND, SET_LOCAL_REBIND_TOP, TRAP, Chunk
+from hogvm.opcodes import BRANCH, JUMP, NEVER, NEXT, OPCODES, RETURN, SKIP, TRY, Op, OpInfo
+
+# Bounds that keep the generated Python reasonable; bigger functions stay on tier 1.
+MAX_INSTRUCTIONS = 20_000
+MAX_DEPTH = 2_000
+
+
+class Unsupported(Exception):
+    """This function cannot run on tier 2 (the reason says why); its program runs on tier 1."""
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """What one decoded instruction does: values taken and pushed, and where execution goes."""
+
+    pops: int
+    pushes: int
+    flow: str
+
+
+# The loader's decoded-only instructions (not Hog opcodes), in the table's terms.
+_DECODED = {
+    CONST: Effect(0, 1, NEXT),
+    SET_LOCAL_REBIND: Effect(1, 0, NEXT),
+    SET_LOCAL_REBIND_TOP: Effect(1, 0, NEXT),
+    END: Effect(0, 0, RETURN),
+    TRAP: Effect(0, 0, NEVER),
+}
+_INFO: dict[int, OpInfo] = {int(op): info for op, info in OPCODES.items()}
+_COUNTED_BY_SECOND = int(Op.CALL_GLOBAL)  # (name, argc): the count is its second operand
+
+
+def effect(op: int, arg: Any) -> Effect:
+    """The stack effect and flow of decoded instruction `(op, arg)`."""
+    decoded = _DECODED.get(op)
+    if decoded is not None:
+        return decoded
+    info = _INFO.get(op)
+    if info is None:
+        return Effect(0, 0, NEVER)
+    count = 0
+    if not info.pops.isdigit():
+        count = arg[1] if op == _COUNTED_BY_SECOND else arg
+    return Effect(info.popped(count), info.pushes, info.flow)
+
+
+@dataclass(slots=True)
+class Block:
+    start: int  # index of its first instruction (also its name in the generated code)
+    end: int  # index after its last instruction
+    depth: int  # stack depth on entry
+    preds: int = 0  # edges entering it (a catch handler counts one more)
+    forward_preds: int = 0  # of which from an earlier instruction
+    handler: bool = False  # a catch handler: entered by a throw
+    loop_depth: int = 0  # how many loops (back-edge ranges) contain it
+
+
+@dataclass(slots=True)
+class Plan:
+    """Everything the code generator needs to know about one function."""
+
+    chunk: Chunk
+    entry: int
+    nargs: int  # stack depth on entry: the parameters
+    root: bool  # the run's root program (its END returns the program's result)
+    depth: dict[int, int]  # instruction index -> stack depth before it
+    open: dict[int, frozenset[int]]  # instruction index -> positions that may hold an open upvalue
+    blocks: dict[int, Block]
+    captured: frozenset[int]  # every position that may ever hold an open upvalue
+    handlers: dict[int, int] = field(default_factory=dict)  # catch index -> depth of its TRY
+    max_depth: int = 0
+    calls: bool = False  # calls other code (CALL_LOCAL / CALL_GLOBAL)
+
+
+def analyse(chunk: Chunk, entry: int, nargs: int, root: bool) -> Plan:
+    """The plan of the function starting at instruction `entry` of `chunk` with `nargs` values on its
+    stack; raises Unsupported."""
+    if chunk.version != 1:
+        raise Unsupported("legacy bytecode (version 0: arguments pushed in reverse)")
+    code = chunk.code
+    depth: dict[int, int] = {entry: nargs}
+    opened: dict[int, frozenset[int]] = {entry: frozenset()}
+    handlers: dict[int, int] = {}  # catch index -> depth of the TRY registering it
+    throw_open: set[int] = set()  # positions possibly open where a throw can leave this frame
+    pending = [entry]
+    calls = False
+    while True:
+        while pending:
+            index = pending.pop()
+            if len(depth) > MAX_INSTRUCTIONS:
+                raise Unsupported("function too large")
+            op, arg = code[index]
+            d, open_here = depth[index], opened[index]
+            if op == Op.CALL_LOCAL or op == Op.CALL_GLOBAL or op == Op.THROW:
+                throw_open |= open_here
+                calls = calls or op != Op.THROW
+            for target, d_next, open_next in _step(code, index, op, arg, d, open_here, handlers):
+                if d_next > MAX_DEPTH:
+                    raise Unsupported("stack too deep")
+                known = depth.get(target)
+                if known is None:
+                    depth[target], opened[target] = d_next, open_next
+                    pending.append(target)
+                elif known != d_next:
+                    raise Unsupported(f"stack depth {known} or {d_next} at instruction {target}")
+                elif not open_next <= opened[target]:
+                    opened[target] = opened[target] | open_next
+                    pending.append(target)
+        # A catch handler sees the captured variables that were open where the throw left: any
+        # throw or call of the function, below the TRY's height.
+        changed = False
+        for catch, try_depth in handlers.items():
+            reaching = frozenset(p for p in throw_open if p < try_depth)
+            if not reaching <= opened[catch]:
+                opened[catch] = opened[catch] | reaching
+                pending.append(catch)
+                changed = True
+        if not changed:
+            break
+    blocks = _blocks(code, entry, depth, handlers)
+    captured = frozenset().union(*opened.values())
+    return Plan(chunk, entry, nargs, root, depth, opened, blocks, captured, handlers,
+                max(depth.values(), default=0) + 1, calls)
+
+
+def _step(code: list[tuple[int, Any]], index: int, op: int, arg: Any, d: int, open_here: frozenset[int],
+          handlers: dict[int, int]) -> list[tuple[int, int, frozenset[int]]]:
+    """Successors of instruction `index` as (target, depth, open positions); checks the instruction."""
+    if op == Op.DECLARE_FN:
+        raise Unsupported("legacy DECLARE_FN")
+    fx = effect(op, arg)
+    if fx.pops > d:
+        raise Unsupported(f"stack underflow at instruction {index}")
+    after = d - fx.pops
+    if op == Op.CLOSE_UPVALUE:
+        open_next = open_here - {d - 1}
+    elif any(position >= after for position in open_here):
+        # tier 1 keeps such an upvalue open on a stack slot that others then reuse
+        raise Unsupported(f"a captured variable is dropped without closing it at instruction {index}")
+    else:
+        open_next = open_here
+    if op == Op.GET_LOCAL:
+        if arg >= d:
+            raise Unsupported(f"local slot {arg} does not exist at instruction {index}")
+    elif op == Op.SET_LOCAL or op in (SET_LOCAL_REBIND, SET_LOCAL_REBIND_TOP):
+        if arg >= after:
+            raise Unsupported(f"local slot {arg} does not exist at instruction {index}")
+        if op == SET_LOCAL_REBIND or (op == SET_LOCAL_REBIND_TOP and arg == d - 2):
+            open_next = open_here - {arg}
+    elif op == Op.CLOSURE:
+        captured = {position for is_local, position in arg if is_local}
+        if any(position > after for position in captured):  # `after`: the closure itself (recursion)
+            raise Unsupported(f"a captured local does not exist at instruction {index}")
+        open_next = open_here | captured
+    elif op == Op.JUMP_IF_STACK_NOT_NULL and d < 1:
+        raise Unsupported(f"stack underflow at instruction {index}")
+    d_next = after + fx.pushes
+    flow = fx.flow
+    if flow == NEXT:
+        return [(index + 1, d_next, open_next)]
+    if flow == JUMP:
+        return [(arg, d_next, open_next)]
+    if flow == BRANCH:
+        return [(index + 1, d_next, open_next), (arg, d_next, open_next)]
+    if flow == SKIP:  # CALLABLE: (function, index after its body)
+        return [(arg[1], d_next, open_next)]
+    if flow == TRY:
+        known = handlers.get(arg)
+        if known is not None and known != d:
+            raise Unsupported(f"catch handler {arg} registered at depths {known} and {d}")
+        handlers[arg] = d
+        return [(index + 1, d_next, open_next), (arg, d + 1, frozenset(p for p in open_here if p < d))]
+    return []  # RETURN, THROW, NEVER: the function goes no further here
+
+
+def successors(code: list[tuple[int, Any]], index: int) -> list[int]:
+    """Where control goes after instruction `index` (catch handlers excluded)."""
+    op, arg = code[index]
+    flow = effect(op, arg).flow
+    if flow in (NEXT, TRY):
+        return [index + 1]
+    if flow == JUMP:
+        return [arg]
+    if flow == BRANCH:
+        return [index + 1, arg]
+    if flow == SKIP:
+        return [arg[1]]
+    return []
+
+
+def _falls_through(code: list[tuple[int, Any]], index: int) -> bool:
+    op, arg = code[index]
+    flow = effect(op, arg).flow
+    return flow in (NEXT, TRY)
+
+
+def _blocks(code: list[tuple[int, Any]], entry: int, depth: dict[int, int],
+            handlers: dict[int, int]) -> dict[int, Block]:
+    """Cut the reachable instructions into basic blocks and count the edges entering each."""
+    leaders = {entry, *handlers}
+    for index in depth:
+        if not _falls_through(code, index):  # jumps, returns, throws end a block
+            leaders.update(successors(code, index))
+            leaders.add(index + 1)
+    leaders &= depth.keys()
+    ordered = sorted(leaders)
+    blocks: dict[int, Block] = {}
+    for position, start in enumerate(ordered):
+        end = start + 1
+        limit = ordered[position + 1] if position + 1 < len(ordered) else len(code)
+        while end < limit and end in depth and _falls_through(code, end - 1):
+            end += 1
+        blocks[start] = Block(start, end, depth[start])
+    back_edges = []
+    for block in blocks.values():
+        last = block.end - 1
+        for target in successors(code, last):
+            blocks[target].preds += 1
+            if target > last:
+                blocks[target].forward_preds += 1
+            else:
+                back_edges.append((target, last))
+    for catch in handlers:
+        blocks[catch].preds += 1
+        blocks[catch].handler = True
+    for head, tail in back_edges:
+        for block in blocks.values():
+            if head <= block.start <= tail:
+                block.loop_depth += 1
+    return blocks
