@@ -95,6 +95,7 @@ class Plan:
     handlers: dict[int, int] = field(default_factory=dict)  # catch index -> depth of its TRY
     max_depth: int = 0
     calls: bool = False  # calls other code (CALL_LOCAL / CALL_GLOBAL)
+    failing: frozenset[int] = frozenset()  # instructions that always raise (a local slot past the stack)
 
 
 def analyse(chunk: Chunk, entry: int, nargs: int, root: bool) -> Plan:
@@ -106,20 +107,16 @@ def analyse(chunk: Chunk, entry: int, nargs: int, root: bool) -> Plan:
     depth: dict[int, int] = {entry: nargs}
     opened: dict[int, frozenset[int]] = {entry: frozenset()}
     handlers: dict[int, int] = {}  # catch index -> depth of the TRY registering it
-    throw_open: set[int] = set()  # positions possibly open where a throw can leave this frame
+    failing: set[int] = set()  # instructions that always fail (see _step)
     pending = [entry]
-    calls = False
     while True:
         while pending:
             index = pending.pop()
             if len(depth) > MAX_INSTRUCTIONS:
                 raise Unsupported("function too large")
             op, arg = code[index]
-            d, open_here = depth[index], opened[index]
-            if op == Op.CALL_LOCAL or op == Op.CALL_GLOBAL or op == Op.THROW:
-                throw_open |= open_here
-                calls = calls or op != Op.THROW
-            for target, d_next, open_next in _step(code, index, op, arg, d, open_here, handlers):
+            for target, d_next, open_next in _step(code, index, op, arg, depth[index], opened[index], handlers,
+                                                   failing):
                 if d_next > MAX_DEPTH:
                     raise Unsupported("stack too deep")
                 known = depth.get(target)
@@ -131,26 +128,54 @@ def analyse(chunk: Chunk, entry: int, nargs: int, root: bool) -> Plan:
                 elif not open_next <= opened[target]:
                     opened[target] = opened[target] | open_next
                     pending.append(target)
-        # A catch handler sees the captured variables that were open where the throw left: any
-        # throw or call of the function, below the TRY's height.
-        changed = False
-        for catch, try_depth in handlers.items():
-            reaching = frozenset(p for p in throw_open if p < try_depth)
+        # A catch handler also sees the captured variables below its TRY's height that were open
+        # where a throw left this frame: at a THROW or a call the TRY leads to.
+        for catch, reaching in _caught_open(code, depth, opened, handlers, failing).items():
             if not reaching <= opened[catch]:
                 opened[catch] = opened[catch] | reaching
                 pending.append(catch)
-                changed = True
-        if not changed:
+        if not pending:
             break
-    blocks = _blocks(code, entry, depth, handlers)
+    blocks = _blocks(code, entry, depth, handlers, failing)
     captured = frozenset().union(*opened.values())
+    calls = any(code[index][0] in (Op.CALL_LOCAL, Op.CALL_GLOBAL) for index in depth)
     return Plan(chunk, entry, nargs, root, depth, opened, blocks, captured, handlers,
-                max(depth.values(), default=0) + 1, calls)
+                max(depth.values(), default=0) + 1, calls, frozenset(failing))
+
+
+MAX_TRIES = 256  # TRY instructions per function (each costs a walk of the code it leads to)
+_THROWING = (Op.THROW, Op.CALL_LOCAL, Op.CALL_GLOBAL)
+
+
+def _caught_open(code: list[tuple[int, Any]], depth: dict[int, int], opened: dict[int, frozenset[int]],
+                 handlers: dict[int, int], failing: set[int]) -> dict[int, frozenset[int]]:
+    """For each catch handler: the positions below its TRY's height that may be open at a throw the
+    TRY leads to (over-approximated: every THROW or call reachable from it)."""
+    tries = [index for index in depth if code[index][0] == Op.TRY]
+    if len(tries) > MAX_TRIES:
+        raise Unsupported("too many try blocks")
+    caught: dict[int, frozenset[int]] = {}
+    for start in tries:
+        catch, height = code[start][1], depth[start]
+        seen, pending, reaching = {start}, [start], set(opened[start])
+        while pending:
+            index = pending.pop()
+            if code[index][0] in _THROWING:
+                reaching |= opened[index]
+            for target in ([] if index in failing else successors(code, index)):
+                if target not in seen and target in depth:
+                    seen.add(target)
+                    pending.append(target)
+        found = frozenset(position for position in reaching if position < height)
+        caught[catch] = caught.get(catch, frozenset()) | found
+    return caught
 
 
 def _step(code: list[tuple[int, Any]], index: int, op: int, arg: Any, d: int, open_here: frozenset[int],
-          handlers: dict[int, int]) -> list[tuple[int, int, frozenset[int]]]:
-    """Successors of instruction `index` as (target, depth, open positions); checks the instruction."""
+          handlers: dict[int, int], failing: set[int]) -> list[tuple[int, int, frozenset[int]]]:
+    """Successors of instruction `index` as (target, depth, open positions); checks the instruction.
+    A local slot that cannot exist is an error wherever the function runs: the instruction goes in
+    `failing` (it raises tier 1's error) and has no successor."""
     if op == Op.DECLARE_FN:
         raise Unsupported("legacy DECLARE_FN")
     fx = effect(op, arg)
@@ -165,11 +190,13 @@ def _step(code: list[tuple[int, Any]], index: int, op: int, arg: Any, d: int, op
     else:
         open_next = open_here
     if op == Op.GET_LOCAL:
-        if arg >= d:
-            raise Unsupported(f"local slot {arg} does not exist at instruction {index}")
+        if arg >= d:  # always past the end of the stack: tier 1 fails here
+            failing.add(index)
+            return []
     elif op == Op.SET_LOCAL or op in (SET_LOCAL_REBIND, SET_LOCAL_REBIND_TOP):
         if arg >= after:
-            raise Unsupported(f"local slot {arg} does not exist at instruction {index}")
+            failing.add(index)
+            return []
         if op == SET_LOCAL_REBIND or (op == SET_LOCAL_REBIND_TOP and arg == d - 2):
             open_next = open_here - {arg}
     elif op == Op.CLOSURE:
@@ -213,19 +240,21 @@ def successors(code: list[tuple[int, Any]], index: int) -> list[int]:
     return []
 
 
-def _falls_through(code: list[tuple[int, Any]], index: int) -> bool:
-    op, arg = code[index]
-    flow = effect(op, arg).flow
-    return flow in (NEXT, TRY)
-
-
-def _blocks(code: list[tuple[int, Any]], entry: int, depth: dict[int, int],
-            handlers: dict[int, int]) -> dict[int, Block]:
+def _blocks(code: list[tuple[int, Any]], entry: int, depth: dict[int, int], handlers: dict[int, int],
+            failing: set[int]) -> dict[int, Block]:
     """Cut the reachable instructions into basic blocks and count the edges entering each."""
+
+    def falls_through(index: int) -> bool:
+        op, arg = code[index]
+        return index not in failing and effect(op, arg).flow in (NEXT, TRY)
+
+    def exits(index: int) -> list[int]:
+        return [] if index in failing else successors(code, index)
+
     leaders = {entry, *handlers}
     for index in depth:
-        if not _falls_through(code, index):  # jumps, returns, throws end a block
-            leaders.update(successors(code, index))
+        if not falls_through(index):  # jumps, returns, throws, failures end a block
+            leaders.update(exits(index))
             leaders.add(index + 1)
     leaders &= depth.keys()
     ordered = sorted(leaders)
@@ -233,13 +262,13 @@ def _blocks(code: list[tuple[int, Any]], entry: int, depth: dict[int, int],
     for position, start in enumerate(ordered):
         end = start + 1
         limit = ordered[position + 1] if position + 1 < len(ordered) else len(code)
-        while end < limit and end in depth and _falls_through(code, end - 1):
+        while end < limit and end in depth and falls_through(end - 1):
             end += 1
         blocks[start] = Block(start, end, depth[start])
     back_edges = []
     for block in blocks.values():
         last = block.end - 1
-        for target in successors(code, last):
+        for target in exits(last):
             blocks[target].preds += 1
             if target > last:
                 blocks[target].forward_preds += 1

@@ -38,6 +38,7 @@ from hogvm.handlers.calls import MAX_FUNCTION_ARGS
 from hogvm.loader import CONST, END, SET_LOCAL_REBIND, SET_LOCAL_REBIND_TOP, TRAP
 from hogvm.opcodes import NEXT, TRY, Op
 from hogvm.tier2.analysis import Plan, effect
+from hogvm.vm import explain_index_error
 
 MAX_NESTING = 40  # blocks emitted in place nest if/else this deep at most (Python allows 100 levels)
 SMALL_INT = 1 << 53  # integer constants below this are written as literals
@@ -265,6 +266,10 @@ class FunctionEmitter:
         block = self.plan.blocks[start]
         for index in range(start, block.end):
             op, arg = self.code[index]
+            if index in self.plan.failing:  # a local slot past the stack: tier 1's error
+                message = explain_index_error(self.plan.chunk, index, IndexError("list index out of range"))
+                self.line(f"fail(m, {self.pool.name(str(message))})", index)
+                return
             self.instruction(index, op, arg, st, nesting)
         last = block.end - 1
         op, arg = self.code[last]
@@ -340,6 +345,11 @@ class FunctionEmitter:
         elif op == Op.JUMP:
             self.goto(arg, st, index, nesting)
         elif op == Op.JUMP_IF_FALSE:
+            if arg == index + 1:  # both ways lead to the same place: only the value's evaluation matters
+                self.materialize(st)
+                sym.pop()
+                self.goto(arg, st, index, nesting)
+                return
             cond = sym.pop()
             if isinstance(cond, Pending):
                 self.branch(cond.test, st, index, Line(cond.index, cond.below), index + 1, arg, nesting)

@@ -1,0 +1,73 @@
+"""Tier 1 and tier 2 agree on every generated program and every mutated bytecode.
+
+The generators are the fuzzers' own (tests/fuzz/): programs of every type, operator and STL
+function, well-typed or not, and real programs mutated at the bytecode level (truncated, bad
+operands, wild jumps, wrong counts). Both tiers run each with the same limits and must agree on
+everything a caller sees (tests/tier2_support.py): the result, the printed lines, the step count
+and peak memory, or the error's class and message, the lines printed before it and the
+instruction it happened at. A successful program must also agree one step short of its count
+(max_steps is exact), and with a memory limit it only just fits in. Programs our compiler makes
+must compile to tier 2 (no fallback).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import assume, event, settings
+from hypothesis import strategies as st
+
+from hogvm import HogError, compile_program
+from tests.fuzz.bytecode import mutated_bytecode, random_bytecode
+from tests.fuzz.programs import runnable_programs
+from tests.fuzz.seeds import fuzz_tests
+from tests.tier2_support import TIMED_OUT, Outcome, outcome
+
+pytestmark = pytest.mark.fuzz
+RUNS_BOTH_TIERS_ITSELF = True
+
+GLOBALS = {"event": {"properties": {"a": 1}}}
+LIMITS: dict[str, Any] = {"timeout": 5.0, "max_steps": 20_000, "memory_limit": 4 * 1024 * 1024}
+
+
+def agree(bytecode: Any, require_tier2: bool = False, **limits: Any) -> Outcome:
+    options = {**LIMITS, **limits}
+    first = outcome(bytecode, 1, GLOBALS, **options)
+    second = outcome(bytecode, 2, GLOBALS, require_tier2=require_tier2, **options)
+    assume(first is not TIMED_OUT and second is not TIMED_OUT)
+    assert first == second
+    event(f"tiers agree on: {first.get('error', 'a result')}")
+    event(f"ran on tier {second.tier or 'none: not loadable'}")
+    return first
+
+
+def check_programs(program: Any) -> None:
+    try:
+        bytecode = compile_program(program)
+    except HogError:
+        assume(False)
+    seen = agree(bytecode, require_tier2=True)
+    if seen.get("steps"):
+        agree(bytecode, require_tier2=True, max_steps=seen["steps"] - 1)
+        if seen["peak_memory"]:
+            agree(bytecode, require_tier2=True, memory_limit=seen["peak_memory"])
+            agree(bytecode, require_tier2=True, memory_limit=seen["peak_memory"] - 1)
+
+
+def check_bytecode(bytecode: Any) -> None:
+    agree(bytecode)
+
+
+# Cheap per example (a few ms): three times the profile's examples, for more agreement per CI run.
+_more = settings(max_examples=3 * settings.default.max_examples)
+check_programs, check_bytecode = _more(check_programs), _more(check_bytecode)
+
+test_any_program_fixed_seed, test_any_program_random_seed = fuzz_tests(
+    check_programs, program=runnable_programs(typed=False))
+test_typed_program_fixed_seed, test_typed_program_random_seed = fuzz_tests(
+    check_programs, program=runnable_programs(typed=True))
+test_mutated_bytecode_fixed_seed, test_mutated_bytecode_random_seed = fuzz_tests(
+    check_bytecode, bytecode=mutated_bytecode())
+test_random_bytecode_fixed_seed, test_random_bytecode_random_seed = fuzz_tests(
+    check_bytecode, bytecode=random_bytecode() | st.just(["_H", 1]))
