@@ -409,10 +409,11 @@ def _between(negated: bool) -> Callable[..., ast.Expr]:
         if not isinstance(value, list) or len(value) != 2:
             raise FilterError(f"{name} operator requires a two-element array [min, max]")
         try:
-            if float(value[0]) > float(value[1]):
-                raise FilterError(f"{name} operator requires min value to be less than or equal to max value")
+            reversed_bounds = float(value[0]) > float(value[1])
         except (ValueError, TypeError):
             raise FilterError(f"{name} operator requires numeric values") from None
+        if reversed_bounds:
+            raise FilterError(f"{name} operator requires min value to be less than or equal to max value")
         low, high = ast.Constant(value[0]), ast.Constant(value[1])
         if negated:
             return ast.Or([ast.CompareOperation(expr, "<", low), ast.CompareOperation(expr, ">", high)])
