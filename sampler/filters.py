@@ -316,10 +316,7 @@ def _array_exists(body: ast.Expr, field: ast.Field) -> ast.Expr:
 
 
 def _compare(expr: ast.Expr, value: Any, operator: Op, prop: PropertyFilter, context: _Context) -> ast.Expr:
-    builder = _COMPARE.get(operator)
-    if builder is None:  # pragma: no cover - every PropertyOperator has a builder
-        raise FilterError(f"PropertyOperator {operator.value} not implemented")
-    return builder(expr, value, prop, context)
+    return _COMPARE[operator](expr, value, prop, context)  # every PropertyOperator has a builder
 
 
 def _cmp(op: str) -> Callable[..., ast.Expr]:

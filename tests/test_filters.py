@@ -222,6 +222,12 @@ def test_errors_name_the_filter_and_the_problem(filters: Any, message: str) -> N
     assert error(filters).startswith(message)
 
 
+def test_every_operator_compiles_something_or_says_why() -> None:
+    for operator in PropertyOperator:
+        compiled = compile_filters([{"key": "a", "value": ["1.2.3", "2.0.0"], "operator": operator.value}], now=NOW)
+        assert compiled["bytecode"] or compiled["bytecode_error"], operator
+
+
 def test_unknown_time_zone() -> None:
     assert compile_filters([{"key": "a", "value": "-1d", "operator": "is_date_after"}],
                            timezone="Mars/Olympus")["bytecode_error"] == "unknown time zone 'Mars/Olympus'"
