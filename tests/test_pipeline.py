@@ -292,3 +292,20 @@ def test_an_invalid_tagger_is_rejected_at_preparation() -> None:
 
     with pytest.raises(ValidationError):
         prepare_tagger(hog_tagger("return ["))
+
+
+def test_stored_events_tag_exactly_as_the_dump_they_were_loaded_from() -> None:
+    from sampler.store import EventStore
+
+    columns = ("uuid", "event", "distinct_id", "timestamp", "properties", "person_id", "elements_chain")
+    with EventStore() as store:
+        store.load([ROOT / "fixtures/events/events.jsonl"])
+        with store.cursor() as cur:
+            rows = cur.execute("SELECT uuid, event, distinct_id, timestamp, properties::VARCHAR, person_id, "
+                               "elements_chain FROM events").fetchall()
+    stored = {row[0]: dict(zip(columns, row, strict=True)) for row in rows}
+    prepared = prepare_tagger(hog_tagger("return ['billing']", conditions=[
+        {"id": "openai", "rollout_percentage": 70, "properties": [{"key": "$ai_provider", "value": "openai"}]}]))
+    from_dump = [prepared(event).tag_event for event in FIXTURE_EVENTS]
+    from_store = [prepared(stored[event["uuid"]]).tag_event for event in FIXTURE_EVENTS]
+    assert any(from_dump) and from_store == from_dump
