@@ -31,7 +31,11 @@ class StlContext(Protocol):
         operations, splitting, padding, JSON parsing) call this *before* allocating."""
 
     def remaining_time(self) -> float:
-        """Seconds left before the timeout (for sleep-like builtins)."""
+        """Seconds left before the timeout (for sleep-like builtins); infinity without one."""
+
+    def timed_out(self) -> Exception:
+        """The error that ends the run because its time ran out (a builtin that gave up waiting,
+        such as a regex search past its deadline, raises it)."""
 
 
 NativeFn = Callable[[list[Any], StlContext], Any]

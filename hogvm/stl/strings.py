@@ -19,7 +19,7 @@ from typing import Any
 from hogvm.errors import HogVMException
 from hogvm.operators import like
 from hogvm.printing import print_hog_string_output, to_python_str, type_name
-from hogvm.regex import regex_extract, regex_search
+from hogvm import python_regex
 from hogvm.stl.argcheck import VALUE_COST, TextMeter, expect_int, expect_str, fail
 from hogvm.stl.registry import StlContext, builtin
 
@@ -203,26 +203,38 @@ def not_ilike_fn(args: list[Any], ctx: StlContext) -> bool:
     return not _like(args, True)
 
 
+def _time_left(ctx: StlContext) -> float | None:
+    left = ctx.remaining_time()
+    return None if left == float("inf") else max(left, 0.001)
+
+
 @builtin("match", 2, 2)
 def match(args: list[Any], ctx: StlContext) -> bool:
+    """Python `re` semantics, as PostHog's Python VM (see hogvm/python_regex.py); an invalid
+    pattern is an error, a match that outlasts the run's time limit a timeout."""
     if args[0] is None or args[1] is None:
         return False
-    # The same checks and wording as the =~ operator (operators.regex_match), which PostHog shares.
     for value, what in ((args[0], "input"), (args[1], "pattern")):
         if type(value) is not str:
             raise HogVMException(f"Function match requires {what} to be a string, got {type_name(value)}")
-    return regex_search(args[1], args[0])
+    try:
+        return python_regex.matches(args[1], args[0], _time_left(ctx))
+    except python_regex.RegexTimeout:
+        raise ctx.timed_out() from None
 
 
 @builtin("extractRegex", 2, 2)
 def extract_regex(args: list[Any], ctx: StlContext) -> str:
-    """The first capture group (or the whole match) of the pattern; '' if nothing matches."""
+    """The first capture group (or the whole match) of the pattern, in Python `re` semantics; ''
+    if nothing matches or the pattern is invalid."""
     if args[0] is None or args[1] is None:
         return ""
     text = to_python_str(args[0], ctx)
     pattern = to_python_str(args[1], ctx)
     try:
-        return regex_extract(pattern, text) or ""
+        return python_regex.extract(pattern, text, _time_left(ctx)) or ""
+    except python_regex.RegexTimeout:
+        raise ctx.timed_out() from None
     except HogVMException:  # PostHog answers an invalid pattern with '' too
         return ""
 
