@@ -180,7 +180,7 @@ def op_call_local(m: Machine, argc: int) -> None:
         m.checkpoint()
         m.call(target, 0, len(stack) - argc, callee)
     else:
-        push_native(m, fn.name, argc)
+        push_native(m, fn.name, argc, pad=True)
         m.after_native()
 
 
@@ -202,8 +202,12 @@ def bytecode_stl_entry(m: Machine, name: str, argc: int) -> Chunk:
     return target
 
 
-def push_native(m: Machine, name: str, argc: int) -> None:
+def push_native(m: Machine, name: str, argc: int, *, pad: bool = False) -> None:
     """Call a host function or builtin with `argc` arguments from the stack; push its result.
+
+    `pad` (a call through a variable, CALL_LOCAL): as PostHog's VMs do there, a builtin gets its
+    missing optional arguments as nulls, up to its maximum (`let f := md5; f('a')` is
+    `md5('a', null)`, which is null: null is no known encoding).
 
     The result is accounted for as it is pushed: a host function's converted result is charged
     before (`charge` measures live memory plus that cost when over the limit); a builtin's is
@@ -227,6 +231,8 @@ def push_native(m: Machine, name: str, argc: int) -> None:
     if host is not None:
         stack.append(_call_host(m, name, host, args))
         return
+    if pad and m.version and builtin.max_args is not None and argc < builtin.max_args:
+        args.extend([None] * (builtin.max_args - argc))
     try:
         result = builtin.fn(args, m)
     except HogError:

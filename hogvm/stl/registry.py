@@ -49,16 +49,12 @@ class Builtin:
     max_args: int | None  # None: unbounded
 
     def check_arity(self, argc: int) -> None:
+        """PostHog's arity check and wording (its STL contract's conformance vectors), the same for a
+        direct call and a call through a variable."""
         if argc < self.min_args:
-            raise HogVMException(
-                f"Function {self.name} requires at least {self.min_args} argument"
-                f"{'s' if self.min_args != 1 else ''}, got {argc}"
-            )
+            raise HogVMException(f"Function {self.name} requires at least {self.min_args} arguments")
         if self.max_args is not None and argc > self.max_args:
-            raise HogVMException(
-                f"Function {self.name} takes at most {self.max_args} argument"
-                f"{'s' if self.max_args != 1 else ''}, got {argc}"
-            )
+            raise HogVMException(f"Function {self.name} requires at most {self.max_args} arguments")
 
 
 REGISTRY: dict[str, Builtin] = {}
