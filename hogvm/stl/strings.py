@@ -84,12 +84,14 @@ def not_empty(args: list[Any], ctx: StlContext) -> bool:
 
 
 def _trim(function: str, args: list[Any], strip: str) -> str:
-    text = expect_str(function, args[0], "the string")
+    # PostHog's order: a second argument that is not a string means ' ', and a multi-character one
+    # answers '' before the string is even looked at (trim(null, 'ab') is '').
     chars = None  # no argument: strip all whitespace
     if len(args) > 1:
         chars = args[1] if type(args[1]) is str else " "
-        if len(chars) > 1:  # PostHog answers a multi-character argument with ''
+        if len(chars) > 1:
             return ""
+    text = expect_str(function, args[0], "the string")
     return getattr(text, strip)(chars)
 
 
@@ -110,17 +112,22 @@ def trim_right(args: list[Any], ctx: StlContext) -> str:
 
 @builtin("splitByString", 2, 3)
 def split_by_string(args: list[Any], ctx: StlContext) -> list[str]:
-    separator = expect_str("splitByString", args[0], "the separator")
+    """ClickHouse's splitByString, as PostHog's Python VM computes it with str.split: a null
+    separator splits at runs of whitespace (Python's split(None))."""
+    separator = args[0]
+    if separator is not None:
+        separator = expect_str("splitByString", separator, "the separator")
+        if separator == "":
+            fail("splitByString", "the separator must not be empty")
     text = expect_str("splitByString", args[1], "the string")
-    if separator == "":
-        fail("splitByString", "the separator must not be empty")
     limit = args[2] if len(args) > 2 else None
     if limit is not None:
         limit = expect_int("splitByString", limit, "the maximum number of parts")
-    ctx.charge(VALUE_COST * (text.count(separator) + 2) + len(text))
+    pieces = text.count(separator) if separator is not None else len(text)
+    ctx.charge(VALUE_COST * (pieces + 2) + len(text))
     if limit is None:
         return text.split(separator)
-    # ClickHouse semantics: at most `limit` parts, the rest dropped (not joined into the last).
+    # At most `limit` parts, the rest dropped (not joined into the last).
     parts = text.split(separator, limit)
     return parts[:limit] if len(parts) > limit else parts
 
@@ -161,15 +168,26 @@ def position_case_insensitive(args: list[Any], ctx: StlContext) -> int:
     return haystack.lower().find(to_python_str(args[1], ctx).lower()) + 1
 
 
+def _number(function: str, value: Any, what: str) -> int | float:
+    if not isinstance(value, int | float):
+        fail(function, f"expected {what} to be a number, got {type_name(value)}")
+    return value
+
+
 @builtin("substring", 2, 3)
 def substring(args: list[Any], ctx: StlContext) -> str:
+    """1-based start, optional length. As in PostHog's Python VM, each early exit comes before any
+    check that would fail: a non-string gives '', and so does a start before 1 or beyond the end,
+    or a negative length, whatever their number types."""
     text = args[0]
     if type(text) is not str:
         return ""
-    start = expect_int("substring", args[1], "the start position") - 1
-    count = expect_int("substring", args[2], "the length") if len(args) > 2 else len(text) - start
-    if start < 0 or count < 0 or start >= len(text):
+    start = _number("substring", args[1], "the start position") - 1
+    count = _number("substring", args[2], "the length") if len(args) > 2 else len(text) - start
+    if start < 0 or count < 0 or not start < len(text):
         return ""
+    if type(start) is float or type(count) is float:
+        fail("substring", "the start position and length must be integers")
     return text[start:start + count]
 
 
