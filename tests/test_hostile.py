@@ -7,6 +7,7 @@ memory, and the host's own data is never changed.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 from typing import Any
@@ -143,10 +144,8 @@ def test_pathological_regexes_in_match_end_within_the_time_limit(pattern: str) -
     text = "a" * 5000 + "!"
     for function in ("match", "extractRegex"):
         started = time.monotonic()
-        try:
+        with contextlib.suppress(HogVMRuntimeExceededException):
             run(f"return {function}({text!r}, {pattern!r})", timeout=0.5)
-        except HogVMRuntimeExceededException:
-            pass
         assert time.monotonic() - started < 2
 
 

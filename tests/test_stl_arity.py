@@ -69,9 +69,9 @@ def test_posthogs_typescript_vm_gives_the_same_arity_errors(node_vm) -> None:
 
 
 def test_a_call_through_a_variable_checks_the_same_bounds() -> None:
-    with pytest.raises(HogVMException, match="^Function upper requires at most 1 arguments$"):
+    with pytest.raises(HogVMException, match=r"^Function upper requires at most 1 arguments$"):
         execute_bytecode(compile_hog("let f := upper; return f('a', 'b')"))
-    with pytest.raises(HogVMException, match="^Function replaceAll requires at least 3 arguments$"):
+    with pytest.raises(HogVMException, match=r"^Function replaceAll requires at least 3 arguments$"):
         execute_bytecode(compile_hog("let f := replaceAll; return f('a')"))
 
 

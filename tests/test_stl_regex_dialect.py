@@ -16,8 +16,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from hogvm import HogVMException, HogVMRuntimeExceededException, compile_hog, execute_bytecode
-from hogvm import python_regex
+from hogvm import HogVMException, HogVMRuntimeExceededException, compile_hog, execute_bytecode, python_regex
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # re's "possible nested set"
 

@@ -58,7 +58,7 @@ from typing import Any
 
 from hogvm.errors import HogVMException
 from hogvm.printing import type_name as _type_name
-from hogvm.stl.registry import StlContext, builtin
+from hogvm.stl.registry import StlContext, builtin, volatile
 from hogvm.values import DATE_TAG, DATETIME_TAG, INTERVAL_TAG, is_hog_date, is_hog_datetime
 
 UTC = _dt.UTC
@@ -312,7 +312,7 @@ def date_string_to_seconds(text: str) -> float | None:
 def _now_seconds(ctx: StlContext) -> float:
     # A host or test may pin the clock by giving the context a `now()` returning epoch seconds.
     clock: Callable[[], float] | None = getattr(ctx, "now", None)
-    return clock() if callable(clock) else time.time()
+    return clock() if callable(clock) else volatile(ctx, time.time)
 
 
 @builtin("now", 0, 1)

@@ -8,7 +8,7 @@ from typing import Any
 
 from hogvm.printing import print_hog_string_output
 from hogvm.stl.argcheck import TextMeter, expect_number, fail
-from hogvm.stl.registry import StlContext, builtin
+from hogvm.stl.registry import StlContext, builtin, volatile
 
 
 @builtin("print", 0, None)
@@ -30,7 +30,8 @@ def sleep(args: list[Any], ctx: StlContext) -> None:
     seconds = expect_number("sleep", args[0], "the number of seconds")
     if math.isnan(seconds):
         fail("sleep", "the number of seconds is NaN")
-    time.sleep(max(0.0, min(float(seconds), ctx.remaining_time())))
+    # a replay of the run (hogvm/posthog_model.py) does not wait again
+    volatile(ctx, lambda: time.sleep(max(0.0, min(float(seconds), ctx.remaining_time()))))
 
 
 @builtin("run", 1, 1)

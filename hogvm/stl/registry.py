@@ -41,6 +41,20 @@ class StlContext(Protocol):
 NativeFn = Callable[[list[Any], StlContext], Any]
 
 
+def volatile(ctx: StlContext, produce: Callable[[], Any]) -> Any:
+    """`produce()` for a nondeterministic builtin (clock, randomness): through the VM when it is
+    the context, which records the result so that a replay of the run sees the same one."""
+    play = getattr(ctx, "volatile", None)
+    return produce() if play is None else play(produce)
+
+
+def note_divergence(ctx: StlContext, kind: str, message: str) -> None:
+    """Tell the VM (when it is the context) that PostHog's VMs answer this run differently."""
+    note = getattr(ctx, "note_divergence", None)
+    if note is not None:
+        note(kind, message)
+
+
 @dataclass(frozen=True, slots=True)
 class Builtin:
     name: str

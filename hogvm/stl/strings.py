@@ -16,12 +16,12 @@ import urllib.parse
 import uuid
 from typing import Any
 
+from hogvm import python_regex
 from hogvm.errors import HogVMException
 from hogvm.operators import like
 from hogvm.printing import print_hog_string_output, to_python_str, type_name
-from hogvm import python_regex
 from hogvm.stl.argcheck import VALUE_COST, TextMeter, expect_int, expect_str, fail
-from hogvm.stl.registry import StlContext, builtin
+from hogvm.stl.registry import StlContext, builtin, note_divergence, volatile
 
 
 def _charge_text(ctx: StlContext, length: int) -> None:
@@ -302,6 +302,9 @@ _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
 def try_base64_decode(args: list[Any], ctx: StlContext) -> str:
     """Lenient decoding as Node's Buffer does it: URL-safe letters accepted, padding optional,
     other characters skipped, invalid UTF-8 replaced by U+FFFD. '' for a non-string."""
+    note_divergence(ctx, "unsupported_in_posthog",
+                    "PostHog's Python VM has no tryBase64Decode (only its TypeScript VM does): this "
+                    "tagger fails there with 'Unsupported function call: tryBase64Decode'")
     text = args[0]
     if type(text) is not str:
         return ""
@@ -342,9 +345,9 @@ def try_decode_url_component(args: list[Any], ctx: StlContext) -> Any:
 
 @builtin("generateUUIDv4", 0, 0)
 def generate_uuid_v4(args: list[Any], ctx: StlContext) -> str:
-    return str(uuid.uuid4())
+    return volatile(ctx, lambda: str(uuid.uuid4()))
 
 
 @builtin("randomFloat", 0, 0)
 def random_float(args: list[Any], ctx: StlContext) -> float:
-    return random.random()
+    return volatile(ctx, random.random)
