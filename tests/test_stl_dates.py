@@ -212,8 +212,8 @@ def test_unix_timestamp_errors():
         run(C("toUnixTimestamp", "soon"))
     with pytest.raises(HogVMException, match="expected a Date, DateTime or date string, got null"):
         run(C("toUnixTimestamp", None))
-    with pytest.raises(HogVMException, match="fromUnixTimestamp: expected a number, got null"):
-        run(C("fromUnixTimestamp", None))
+    with pytest.raises(HogVMException, match="toString: invalid datetime None"):
+        run(C("toString", C("fromUnixTimestamp", None)))
     with pytest.raises(HogVMException, match="fromUnixTimestampMilli: not a number: 'soon'"):
         run(C("fromUnixTimestampMilli", "soon"))
 

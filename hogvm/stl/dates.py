@@ -397,17 +397,12 @@ def to_unix_timestamp_milli(args: list[Any], ctx: StlContext) -> int:
         raise HogVMException(f"toUnixTimestampMilli: DateTime out of range: {seconds!r}") from e
 
 
-_TIMESTAMP_SOURCES = (int, float, bool, str)
-
-
 @builtin("fromUnixTimestamp", 1, 1)
 def from_unix_timestamp(args: list[Any], ctx: StlContext) -> dict[str, Any]:
     """The value is kept as given, unchecked, as in PostHog's Python VM: an int stays an int, and a
-    boolean or a numeric string prints like a timestamp (`DateTime(1.0, 'UTC')`)."""
-    value = args[0]
-    if type(value) not in _TIMESTAMP_SOURCES:
-        raise HogVMException(f"fromUnixTimestamp: expected a number, got {_type_name(value)}")
-    return hog_datetime(value)
+    boolean or a numeric string prints like a timestamp (`DateTime(1.0, 'UTC')`). Anything else
+    fails where the DateTime is read."""
+    return hog_datetime(args[0])
 
 
 @builtin("fromUnixTimestampMilli", 1, 1)

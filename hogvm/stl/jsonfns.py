@@ -120,8 +120,8 @@ def json_has(args: list[Any], ctx: StlContext) -> bool:
             try:
                 if key not in current:
                     return False
-            except TypeError:
-                return False
+            except TypeError:  # an unhashable key: PostHog's VM crashes
+                raise HogVMException(f"JSONHas: can not use a {type_name(key)} as a key") from None
             current = current[key]
         elif type(current) is list and isinstance(key, int):
             if key == 0 or key > len(current) or key < -len(current):

@@ -33,7 +33,7 @@ class StlContext(Protocol):
     def remaining_time(self) -> float:
         """Seconds left before the timeout (for sleep-like builtins); infinity without one."""
 
-    def timed_out(self) -> Exception:
+    def timed_out(self, steps: int | None = None) -> Exception:
         """The error that ends the run because its time ran out (a builtin that gave up waiting,
         such as a regex search past its deadline, raises it)."""
 
