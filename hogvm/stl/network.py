@@ -52,6 +52,10 @@ _cached_address = functools.lru_cache(maxsize=1024)(_parse_address)
 _PARSEABLE = (str, int, bool)
 
 
+def _no_bool(value: str | int) -> str | int:
+    return int(value) if type(value) is bool else value  # the same address, without a deprecated path
+
+
 def _network(cidr: str | int) -> Network | None:
     if type(cidr) is not str:
         return _parse_network(cidr)
@@ -68,6 +72,7 @@ def is_ip_address_in_range(address: Any, cidr: Any) -> bool:
     # `ipaddress` also reads an integer (or a boolean) as an address, so PostHog's VM does too.
     if type(address) not in _PARSEABLE or type(cidr) not in _PARSEABLE:
         return False
+    address, cidr = _no_bool(address), _no_bool(cidr)
     network = _network(cidr)
     parsed = _address(address) if network is not None else None
     if parsed is None or network is None:
