@@ -113,19 +113,24 @@ def execute_bytecode(
     memory_limit: int = DEFAULT_MEMORY_LIMIT,
     max_call_depth: int = DEFAULT_MAX_CALL_DEPTH,
     functions: dict[str, HostFunction] | None = None,
+    check_posthog: bool = True,
 ) -> ExecutionResult:
     """Run Hog bytecode and return its result, printed lines and step count.
 
     `globals` are read-only for the program (every read is a private copy). `functions` are host
     functions callable from Hog by name; they take precedence over builtins of the same name,
     receive Hog values as positional arguments and may return any JSON-like data. `timeout` is
-    in seconds (or a timedelta; None disables it)."""
+    in seconds (or a timedelta; None disables it). `check_posthog=False` skips the replay that
+    says where PostHog's upvalue model answers differently (see hogvm/posthog_model.py): runs
+    with such closures then take one pass instead of two, and `posthog_divergences` lists only
+    the findings made during the run."""
     program = load_program(bytecode)
     if isinstance(timeout, timedelta):
         timeout = timeout.total_seconds()
     if globals is not None and not isinstance(globals, dict):
         raise HogVMException(f"globals must be a dict, got {type(globals).__name__}")
     machine = Machine(program, globals or {}, functions or {}, timeout, max_steps, memory_limit, max_call_depth)
+    machine.check_posthog = check_posthog
     return machine.execute()
 
 
@@ -160,7 +165,7 @@ class Machine:
         # PostHog's upvalue model (hogvm/posthog_model.py): cells by stack index in its replay
         # (None in an ordinary run), whether this run did something that model answers otherwise
         # for, findings, and the recorded results of nondeterministic calls
-        "posthog_cells", "upvalues_created", "posthog_suspect", "divergences", "tape",
+        "posthog_cells", "upvalues_created", "posthog_suspect", "divergences", "tape", "check_posthog",
     )
 
     def __init__(self, program: Program, globals: dict[str, Any], functions: dict[str, HostFunction],
@@ -206,6 +211,7 @@ class Machine:
         self.posthog_suspect = False
         self.divergences: list[dict[str, Any]] = []
         self.tape = Tape()
+        self.check_posthog = True
 
     # running ----------------------------------------------------------------------------
 
@@ -228,7 +234,7 @@ class Machine:
         except ValueConversionError as error:
             raise HogVMException(f"Can not return this value: {error}") from None
         divergences = list(self.divergences)
-        if self.posthog_suspect and self.posthog_cells is None:
+        if self.posthog_suspect and self.posthog_cells is None and self.check_posthog:
             divergences += posthog_model.check_against_posthog(self, converted)
         return ExecutionResult(converted, list(self.stdout), self.steps, self.meter.peak, divergences)
 

@@ -49,6 +49,11 @@ def test_a_stale_capture_that_changes_nothing_is_not_flagged() -> None:
     assert findings(ISSUE_EXAMPLE.replace("'xa', 'xb', 'zz'", "'xa', 'xb'")) == []
 
 
+def test_the_check_can_be_turned_off() -> None:
+    result = execute_bytecode(compile_hog(ISSUE_EXAMPLE), check_posthog=False)
+    assert result.result == 2 and result.posthog_divergences == []
+
+
 def test_ordinary_closures_are_not_flagged() -> None:
     assert findings("let k := 2\nreturn arrayMap(x -> x * k, [1, 2, 3])") == []
     assert findings("fn add(a) { return b -> a + b }\nlet f := add(1)\nreturn f(2)") == []
