@@ -45,6 +45,8 @@ def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for line in result.stdout:
         out.write(f"{line}\n")
     out.write(f"{print_hog_value(result.result)}\n")
+    for divergence in result.posthog_divergences:  # on stderr: stdout stays the program's output
+        err.write(f"posthog: {divergence['message']}\n")
     return 0
 
 

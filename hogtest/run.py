@@ -94,6 +94,8 @@ def format_response(response: Any, configured_tags: list[str]) -> str:
             lines.append(_field("reasoning", result.reasoning))
         if result.error:
             lines.append(_field("error", result.error))
+        for divergence in result.posthog_divergences or ():
+            lines.append(_field("posthog", divergence))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n\n" + _summary(results, configured_tags) + "\n"
 

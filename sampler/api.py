@@ -104,6 +104,7 @@ def _tag_one(bytecode: list[Any], event: SampledEvent, valid_tag_names: set[str]
         tags=outcome["tags"],
         reasoning=outcome["reasoning"],
         error=outcome["error"],
+        posthog_divergences=outcome["posthog_divergences"] or None,
     )
 
 

@@ -230,6 +230,17 @@ class TestHogResult(BaseModel):
     tags: list[str]
     reasoning: str
     error: str | None
+    # Not in PostHog's response: where PostHog's VMs would tag this event differently (see
+    # hogvm/posthog_model.py). Serialised only when there is something to say, so the body keeps
+    # PostHog's exact shape otherwise; clients written for PostHog ignore an extra key.
+    posthog_divergences: list[str] | None = None
+
+    @model_serializer(mode="wrap")
+    def _divergences_only_when_present(self, handler: Any) -> dict[str, Any]:
+        body = handler(self)
+        if not body.get("posthog_divergences"):
+            body.pop("posthog_divergences", None)
+        return body
 
 
 class TestHogResponse(BaseModel):

@@ -32,6 +32,7 @@ class TaggerResult(TypedDict):
     tags: list[str]
     reasoning: str
     error: str | None
+    posthog_divergences: list[str]  # where PostHog's VMs would answer otherwise (messages)
 
 
 def tagger_globals(event_data: dict[str, Any], valid_tag_names: Collection[str]) -> dict[str, Any]:
@@ -78,9 +79,10 @@ def run_hog_tagger(bytecode: list[Any], event_data: dict[str, Any], valid_tag_na
         return _failure(f"Unexpected error during tagging: {type(exc).__name__}: {exc}")
 
     reasoning = "\n".join(response.stdout) if response.stdout else ""
+    divergences = [finding["message"] for finding in response.posthog_divergences]
     result = response.result
     if result is None:
-        return {"tags": [], "reasoning": reasoning, "error": None}
+        return {"tags": [], "reasoning": reasoning, "error": None, "posthog_divergences": divergences}
     if isinstance(result, str):
         result = [result]
     if not isinstance(result, list):
@@ -88,12 +90,13 @@ def run_hog_tagger(bytecode: list[Any], event_data: dict[str, Any], valid_tag_na
             "tags": [],
             "reasoning": reasoning,
             "error": f"Must return a list of tag names, got {_python_type_name(result)}: {to_python_str(result)}",
+            "posthog_divergences": divergences,
         }
     # `str()` as PostHog's VM computes it on Hog values (cycle-safe, no recursion).
     names = [to_python_str(item) for item in result]
     if valid_tag_names:
         names = [name for name in names if name in valid_tag_names]
-    return {"tags": names, "reasoning": reasoning, "error": None}
+    return {"tags": names, "reasoning": reasoning, "error": None, "posthog_divergences": divergences}
 
 
 def _python_type_name(value: Any) -> str:
@@ -102,7 +105,7 @@ def _python_type_name(value: Any) -> str:
 
 
 def _failure(message: str) -> TaggerResult:
-    return {"tags": [], "reasoning": "", "error": message}
+    return {"tags": [], "reasoning": "", "error": message, "posthog_divergences": []}
 
 
 def _one_line(exc: BaseException) -> str:

@@ -66,6 +66,26 @@ def test_run_table_shows_tags_previews_reasoning_and_summary(capsys) -> None:
     assert "tag counts: billing " in out and ", refusal " in out
 
 
+STALE_TAGGER = """
+let words := splitByString(' ', 'a b')
+let n := arrayCount(t -> arrayExists(w -> position(t, w) > 0, words), ['xa', 'xb', 'zz'])
+return [f'n{n}']
+"""
+
+
+def test_run_says_where_posthog_would_tag_differently(capsys, tmp_path: Path) -> None:
+    tagger = tmp_path / "stale.hog"
+    tagger.write_text(STALE_TAGGER)
+    code, out, err = cli(capsys, "run", str(tagger), "--events", str(EVENTS), "--now", NOW, "--sample-count", "1")
+    assert code == 0, err
+    assert "  tags       n2\n" in out
+    assert "\n  posthog    PostHog's VMs would give a closure a stale captured value here ('xa' where this" in out
+    code, out, err = cli(capsys, "run", str(tagger), "--events", str(EVENTS), "--now", NOW, "--sample-count", "1",
+                         "--json")
+    [result] = json.loads(out)["results"]
+    assert result["tags"] == ["n2"] and "returns ['n3'] (here ['n2'])" in result["posthog_divergences"][0]
+
+
 def test_run_on_the_embedded_default_database(capsys, private_default_db: Path) -> None:
     code, out, err = cli(capsys, "run", str(TOPICS), "--json")
     assert code == 0, err
@@ -189,6 +209,17 @@ def test_exec_source_prints_output_then_result(capsys, tmp_path: Path) -> None:
     code, out, _ = cli(capsys, "exec", str(program), "--globals", '{"event": {"event": "$pageview"}}')
     assert code == 0
     assert out == "hello $pageview\n{'sum': 3}\n"
+
+
+def test_exec_says_where_posthog_would_answer_differently_on_stderr(capsys, tmp_path: Path) -> None:
+    program = tmp_path / "p.hog"
+    program.write_text(STALE_TAGGER)
+    code, out, err = cli(capsys, "exec", str(program))
+    assert code == 0
+    assert out == "['n2']\n"
+    assert err.startswith("posthog: PostHog's VMs would give a closure a stale captured value here")
+    program.write_text("return 1")
+    assert cli(capsys, "exec", str(program))[1:] == ("1\n", "")
 
 
 def test_exec_bytecode_file_and_stdin(capsys, monkeypatch, tmp_path: Path) -> None:

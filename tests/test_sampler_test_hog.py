@@ -171,13 +171,31 @@ def test_handle_request_gives_status_and_body(store: EventStore) -> None:
     assert status == 200 and [r["tags"] for r in body["results"]] == [["x"], ["x"]]
 
 
+def test_a_result_says_where_posthog_would_tag_differently(store: EventStore) -> None:
+    # An extra key, present only then: PostHog's clients ignore it, and the body is otherwise the
+    # endpoint's own.
+    source = """
+        let words := splitByString(' ', 'a b')
+        return [f'n{arrayCount(t -> arrayExists(w -> position(t, w) > 0, words), ['xa', 'xb', 'zz'])}']
+    """
+    body = run(store, source, sample_count=1)
+    [result] = body["results"]
+    assert result["tags"] == ["n2"]
+    [message] = result["posthog_divergences"]
+    assert "tags differently in PostHog, where it returns ['n3'] (here ['n2'])" in message
+    assert set(result) - {"posthog_divergences"} == {"event_uuid", "trace_id", "input_preview", "output_preview",
+                                                      "tags", "reasoning", "error"}
+    assert "posthog_divergences" not in run(store, "return ['a']", sample_count=1)["results"][0]
+
+
 def test_run_hog_tagger_directly() -> None:
     from hogvm import compile_hog
 
     bytecode = compile_hog("print(input); return [output, 'keep']")
     event = {"uuid": "u1", "event": "$ai_span", "distinct_id": "d",
              "properties": json.dumps({"$ai_input_state": {"q": "hi"}, "$ai_output_state": "drop"})}
-    assert run_hog_tagger(bytecode, event, {"keep"}) == {"tags": ["keep"], "reasoning": '{"q": "hi"}', "error": None}
+    assert run_hog_tagger(bytecode, event, {"keep"}) == {"tags": ["keep"], "reasoning": '{"q": "hi"}', "error": None,
+                                                           "posthog_divergences": []}
     assert run_hog_tagger(["_H", 1, 999], event, set())["error"].startswith("Runtime error: ")
     assert run_hog_tagger(bytecode, {"event": "$ai_span"}, set())["error"] == "Invalid event: KeyError: 'properties'"
 
