@@ -10,9 +10,10 @@ Where PostHog would emit bytecode that cannot run (cohort operators, `finally`, 
 crash with a Python error (array slices), we raise a `HogCompileError` pointing at the node.
 
 Deliberate differences, each only for programs where PostHog's bytecode misbehaves:
-- `between` keeps its operands in hidden stack slots; we number them from the real stack depth,
-  so `let ok := x between 1 and 5` and `f(a, x between 1 and 5)` work (PostHog's snapshots only
-  show `between` on an empty stack, where both agree).
+- `between` keeps its operands in hidden stack slots and is null when one is null, as in PostHog's
+  current conformance snapshot (`between.hoge`); we number the slots from the real stack depth, so
+  `let ok := x between 1 and 5` and `f(a, x between 1 and 5)` work (the snapshot only shows
+  `between` on an empty stack, where both agree).
 - a typed catch naming its own variable (`catch (err: RetryError)`) skips to the next catch;
   PostHog's offset lands inside an instruction.
 - `if(c, a)` and an even-length `multiIf(...)` push null when nothing matches; PostHog pushes
@@ -237,7 +238,7 @@ class _Compiler:
         out.append(op)
 
     def between(self, node: ast.BetweenExpr, out: list[Any]) -> None:
-        """`x [not] between a and b`: false if any operand is null, else `x >= a and x <= b`
+        """`x [not] between a and b`: null if any operand is null, else `x >= a and x <= b`
         (`x < a or x > b`). Each operand is evaluated once, into a hidden stack slot above a
         result slot; the result is stored into that slot and the operands popped."""
         result = len(self.scope.locals) + self.temps
@@ -257,7 +258,7 @@ class _Compiler:
             Op.GET_LOCAL, high, Op.NULL, Op.NOT_EQ,
             Op.GET_LOCAL, value, Op.NULL, Op.NOT_EQ,
             Op.AND, 3,
-            Op.JUMP_IF_FALSE, len(compare) + 2, *compare, Op.JUMP, 1, Op.FALSE,
+            Op.JUMP_IF_FALSE, len(compare) + 2, *compare, Op.JUMP, 1, Op.NULL,
             Op.SET_LOCAL, result,
             Op.POP, Op.POP, Op.POP,
         )
