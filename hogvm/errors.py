@@ -37,7 +37,7 @@ class UncaughtHogVMException(HogVMException):
 
     def __str__(self) -> str:
         text = str(self.message).replace("'", "\\'")
-        return f"{self.type}('{text}')"
+        return self.with_position(f"{self.type}('{text}')")
 
 
 class HogVMRuntimeExceededException(HogError):

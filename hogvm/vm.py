@@ -79,6 +79,7 @@ from hogvm.handlers import stack as stack_ops
 from hogvm.handlers.calls import ROOT_CALLABLE, stl_tables
 from hogvm.loader import Chunk, Program, load_program
 from hogvm.memory import VALUE_COST, MemoryMeter, live_cost
+from hogvm.positions import SourceMap, locate
 from hogvm.values import Closure, UpValue, ValueConversionError, to_host
 
 DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024
@@ -96,7 +97,6 @@ class ExecutionResult:
     result: Any  # plain Python data; closures as PostHog's closure dicts
     stdout: list[str]  # one entry per print() call
     steps: int  # instructions executed (PostHog's op count)
-    peak_memory: int = 0  # largest live cost measured (0 if the meter never needed to measure)
 
 
 def execute_bytecode(
@@ -108,16 +108,21 @@ def execute_bytecode(
     memory_limit: int = DEFAULT_MEMORY_LIMIT,
     max_call_depth: int = DEFAULT_MAX_CALL_DEPTH,
     functions: dict[str, HostFunction] | None = None,
+    source_map: SourceMap | None = None,
 ) -> ExecutionResult:
     """Run Hog bytecode and return its result, printed lines and step count.
 
     `globals` are read-only for the program (every read is a private copy). `functions` are host
     functions callable from Hog by name; they take precedence over builtins of the same name,
     receive Hog values as positional arguments and may return any JSON-like data. `timeout` is
-    in seconds (or a timedelta; None disables it)."""
-    program = load_program(bytecode)
+    in seconds (or a timedelta; None disables it). `source_map` (from `compile_hog_with_warnings`)
+    gives runtime errors the line, column and function of the failing instruction; every error
+    also carries what the program printed before it failed (`error.stdout`)."""
+    program = load_program(bytecode, source_map=source_map)
     if isinstance(timeout, timedelta):
         timeout = timeout.total_seconds()
+    if timeout is not None and not timeout > 0:  # also refuses NaN
+        raise HogVMException(f"timeout must be a positive number of seconds (or None for no limit), got {timeout}")
     if globals is not None and not isinstance(globals, dict):
         raise HogVMException(f"globals must be a dict, got {type(globals).__name__}")
     machine = Machine(program, globals or {}, functions or {}, timeout, max_steps, memory_limit, max_call_depth)
@@ -203,14 +208,14 @@ class Machine:
         except HogError:
             raise
         except RecursionError:
-            raise HogVMException("Value nested too deeply to process (recursion limit reached)") from None
+            raise self.annotate(HogVMException("Value nested too deeply to process (recursion limit reached)")) from None
         except MemoryError:
-            raise HogVMMemoryExceededException(self.meter.limit, self.meter.used) from None
+            raise self.annotate(HogVMMemoryExceededException(self.meter.limit, self.meter.used)) from None
         try:
             converted = to_host(result)
         except ValueConversionError as error:
-            raise HogVMException(f"Can not return this value: {error}") from None
-        return ExecutionResult(converted, list(self.stdout), self.steps, self.meter.peak)
+            raise self.annotate(HogVMException(f"Can not return this value: {error}")) from None
+        return ExecutionResult(converted, list(self.stdout), self.steps)
 
     def _loop(self) -> Any:
         """Fetch, advance, dispatch: every opcode's behaviour is its handler in hogvm/handlers/."""
@@ -223,21 +228,32 @@ class Machine:
                 handler(self, arg)
         except _Halt as halt:
             return halt.result
-        except HogError:
+        except HogError as error:
             self.steps = self.steps_now()
+            self.annotate(error)
             raise
         except IndexError as error:
             self.steps = self.steps_now()
-            raise self._crash(handler, arg, error) from None
+            raise self.annotate(self._crash(handler, arg, error)) from None
         except RecursionError:
             self.steps = self.steps_now()
-            raise HogVMException("Value nested too deeply to process (recursion limit reached)") from None
+            raise self.annotate(HogVMException("Value nested too deeply to process (recursion limit reached)")) from None
         except MemoryError:
             self.steps = self.steps_now()
-            raise HogVMMemoryExceededException(self.meter.limit, self.meter.used) from None
+            raise self.annotate(HogVMMemoryExceededException(self.meter.limit, self.meter.used)) from None
         except Exception as error:  # a Python error is never what a Hog program sees
             self.steps = self.steps_now()
-            raise HogVMException(str(error) or type(error).__name__) from None
+            raise self.annotate(HogVMException(str(error) or type(error).__name__)) from None
+
+    def annotate(self, error: HogError) -> HogError:
+        """As an error leaves the run: the source position of the failing instruction (the
+        innermost active frame whose chunk has a source map) and the lines printed so far."""
+        if error.stdout is None:
+            error.stdout = list(self.stdout)
+        frames = [(self.chunk, self.ip - 1)]
+        frames.extend((chunk, ip - 1) for chunk, ip, _, _ in reversed(self.frames))
+        locate(error, frames)
+        return error
 
     def halt(self, result: Any) -> None:
         """The program is done (steps already counted): a run over the step budget still fails."""
