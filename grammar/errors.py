@@ -30,7 +30,11 @@ class HogError(Exception):
         self.source = source
 
     def __str__(self) -> str:
-        return self.with_position(self.message)
+        return self.with_position(self.headline())
+
+    def headline(self) -> str:
+        """The error's own text, without the position."""
+        return self.message
 
     def with_position(self, text: str) -> str:
         """`text`, then the position and the caret snippet when they are known."""

@@ -35,9 +35,9 @@ class UncaughtHogVMException(HogVMException):
         self.message = message
         self.payload = payload
 
-    def __str__(self) -> str:
+    def headline(self) -> str:
         text = str(self.message).replace("'", "\\'")
-        return self.with_position(f"{self.type}('{text}')")
+        return f"{self.type}('{text}')"
 
 
 class HogVMRuntimeExceededException(HogError):

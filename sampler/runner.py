@@ -32,6 +32,8 @@ from hogvm.values import Closure
 from sampler.extract import as_tagger_global, extract_event_io
 
 TAGGER_TIMEOUT_S = 5.0
+# The globals a tagger gets (see `tagger_globals`): compile-time warnings check names against them.
+TAGGER_GLOBAL_NAMES = ("input", "output", "properties", "event", "tags")
 
 
 class TaggerResult(TypedDict):
