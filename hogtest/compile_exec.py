@@ -14,12 +14,18 @@ from hogtest.options import STDIN, compile_for_command, display_name, parse_json
 
 
 def register(commands: Any) -> None:
-    compile_ = commands.add_parser("compile", help="print a Hog program's bytecode as JSON")
+    compile_ = commands.add_parser(
+        "compile", help="print a Hog program's bytecode as JSON",
+        description="Print a Hog program's bytecode as JSON. Warnings go to standard error; names are "
+                    "checked against a tagger's globals (input, output, properties, event, tags).")
     compile_.add_argument("file", help="a .hog file, or - for standard input")
     compile_.add_argument("--strict", action="store_true", help="treat warnings as errors")
     compile_.set_defaults(handler=cmd_compile)
 
-    exec_ = commands.add_parser("exec", help="run a Hog program (.hog source or .hoge bytecode)")
+    exec_ = commands.add_parser(
+        "exec", help="run a Hog program (.hog source or .hoge bytecode)",
+        description="Run a Hog program and print its output, then its result. Names are checked against "
+                    "the keys of --globals.")
     exec_.add_argument("file", help="a .hog or .hoge file, or - for standard input")
     exec_.add_argument("--globals", metavar="JSON", help="a JSON object of globals for the program")
     exec_.add_argument("--strict", action="store_true", help="treat warnings as errors")

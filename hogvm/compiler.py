@@ -126,7 +126,7 @@ def compile_hog_with_warnings(source: str, *, globals: Collection[str] | None = 
     try:
         bytecode, positions = _compile(parse_program(source), source, compiler)
     except HogError as err:
-        err.warnings = tuple(linter.warnings)
+        err.warnings = tuple(sorted(linter.warnings, key=lambda w: (w.line, w.column)))
         raise
     warnings = sorted(linter.warnings, key=lambda w: (w.line, w.column))
     if strict and warnings:

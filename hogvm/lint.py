@@ -21,7 +21,6 @@ apart exactly as in the bytecode. Warnings never change the bytecode.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -140,6 +139,8 @@ class Linter:
 
     @staticmethod
     def _suggestion(name: str, candidates: Collection[str]) -> str:
+        import difflib  # only when there is something to suggest: `import hogvm.compiler` stays light
+
         close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.75)
         return f"; did you mean `{close[0]}`?" if close else ""
 

@@ -32,6 +32,10 @@ Steps are counted per straight-line run of instructions, not per instruction: `e
 the finished runs, the current one started at index `seg`, so the exact count is always
 `executed + ip - seg`. Handlers that move `ip` elsewhere close the run first (`checkpoint`).
 
+Errors: whatever leaves the run passes `Machine.annotate`, which gives it the source position of
+the failing instruction (`positions.locate`, when the bytecode came with a source map) and the
+lines printed so far (`error.stdout`).
+
 Results: `.result` is plain Python data. A function value (Hog closure) is returned in the dict
 shape PostHog's VMs return (`{"__hogClosure__": True, "callable": {...}, "upvalues": [ids]}`).
 
