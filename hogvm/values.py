@@ -97,7 +97,11 @@ class ValueConversionError(ValueError):
         text = super().__str__()
         if not self.path:
             return text
-        return f"{text} (at {''.join(f'[{key!r}]' for key in self.path)})"
+        shown = "".join(f"[{key!r}]" for key in self.path[:_PATH_SHOWN])
+        return f"{text} (at {shown}{'...' if len(self.path) > _PATH_SHOWN else ''})"
+
+
+_PATH_SHOWN = 12  # keys of a conversion error's path worth printing (a too-deep value has hundreds)
 
 
 def to_hog(value: Any, max_cost: int | None = None) -> tuple[Any, int]:

@@ -123,14 +123,16 @@ def readable_dumps(paths: Iterable[str | Path], conn: duckdb.DuckDBPyConnection)
 
     try:
         dumps = []
-        for path in paths:
+        for number, path in enumerate(paths):
             if str(path) == STDIN:
+                if any(dump.name == STDIN_NAME for dump in dumps):
+                    raise LoadError(f"{STDIN_NAME}: standard input can be read only once (- given twice)")
                 dump = _stdin_dump(private_file)
             else:
                 dump = dump_file(path)
                 compression = next((s for s in _COMPRESSION_SUFFIXES if dump.path.name.lower().endswith(s)), None)
                 if dump.format == "parquet" and compression == ".gz":
-                    dump = _decompressed_parquet(dump, private_file("dump.parquet"))
+                    dump = _decompressed_parquet(dump, private_file(f"dump-{number}.parquet"))
                 elif dump.format == "parquet" and compression is not None:
                     raise LoadError(f"{dump.name}: compressed Parquet is read only when gzip-compressed "
                                     "(.parquet.gz); decompress it first")

@@ -65,3 +65,13 @@ def test_a_timeout_that_is_not_positive_is_refused(timeout: object) -> None:
 def test_no_timeout_and_small_timeouts_are_fine() -> None:
     assert execute_bytecode(compile_hog("return 1"), timeout=None).result == 1
     assert execute_bytecode(compile_hog("return 1"), timeout=timedelta(milliseconds=50)).result == 1
+
+
+def test_a_too_deep_value_names_only_the_start_of_its_path() -> None:
+    deep: list = []
+    for _ in range(1000):
+        deep = [deep]
+    with pytest.raises(HogVMException) as caught:
+        execute_bytecode(compile_hog("return x"), {"x": deep})
+    text = str(caught.value)
+    assert "nested more than" in text and text.endswith("(at " + "[0]" * 12 + "...)")

@@ -188,6 +188,27 @@ def test_gzipped_parquet(store: EventStore, tmp_path: Path) -> None:
     assert rows(store)[0][0] == "pq-1"
 
 
+def test_several_gzipped_parquet_files_in_one_load(store: EventStore, tmp_path: Path) -> None:
+    first, second = tmp_path / "a.parquet.gz", tmp_path / "b.parquet.gz"
+    first.write_bytes(gzip.compress(_parquet_bytes(tmp_path)))
+    source = tmp_path / "other.jsonl"
+    source.write_text(json.dumps(capture(2, uuid="pq-2")) + "\n")
+    with EventStore() as scratch:
+        scratch.load([source])
+        with scratch.cursor() as cur:
+            cur.execute(f"COPY events TO '{tmp_path / 'b.parquet'}' (FORMAT parquet)")
+    second.write_bytes(gzip.compress((tmp_path / "b.parquet").read_bytes()))
+    report = store.load([first, second])
+    assert [f.rows for f in report.files] == [1, 1]
+    assert sorted(uuid for uuid, _, _ in rows(store)) == ["pq-1", "pq-2"]
+
+
+def test_standard_input_is_read_once(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    _stdin(monkeypatch, json.dumps(capture(1)).encode() + b"\n")
+    with pytest.raises(LoadError, match=r"^<stdin>: standard input can be read only once \(- given twice\)$"):
+        store.load(["-", "-"])
+
+
 def test_a_parquet_name_on_another_file(store: EventStore, tmp_path: Path) -> None:
     dump = tmp_path / "events.parquet"
     dump.write_text('{"uuid": "x"}\n')
