@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_serializer,
@@ -219,7 +220,10 @@ class TestHogRequest(BaseModel):
 
 
 class TestHogResult(BaseModel):
-    """One sampled event and what the tagger made of it."""
+    """One sampled event and what the tagger made of it.
+
+    Beside the endpoint's fields (all that `model_dump()` gives), `dropped_tags` (returned names
+    that are not configured tags) and `failure` (the VM's error, with its position) serve reports."""
 
     __test__ = False
 
@@ -241,6 +245,18 @@ class TestHogResult(BaseModel):
         if not body.get("posthog_divergences"):
             body.pop("posthog_divergences", None)
         return body
+
+    _dropped_tags: list[str] = PrivateAttr(default_factory=list)
+    _failure: Any = PrivateAttr(default=None)
+
+    @property
+    def dropped_tags(self) -> list[str]:
+        return self._dropped_tags
+
+    @property
+    def failure(self) -> Any:
+        """The `HogError` the tagger failed with, if the VM raised one."""
+        return self._failure
 
 
 class TestHogResponse(BaseModel):
