@@ -32,6 +32,10 @@ Steps are counted per straight-line run of instructions, not per instruction: `e
 the finished runs, the current one started at index `seg`, so the exact count is always
 `executed + ip - seg`. Handlers that move `ip` elsewhere close the run first (`checkpoint`).
 
+Errors: whatever leaves the run passes `Machine.annotate`, which gives it the source position of
+the failing instruction (`positions.locate`, when the bytecode came with a source map) and the
+lines printed so far (`error.stdout`).
+
 Results: `.result` is plain Python data. A function value (Hog closure) is returned in the dict
 shape PostHog's VMs return (`{"__hogClosure__": True, "callable": {...}, "upvalues": [ids]}`).
 
@@ -64,10 +68,11 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable as PyCallable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from hogvm import posthog_model
 from hogvm.errors import (
     HogError,
     HogVMException,
@@ -81,6 +86,8 @@ from hogvm.handlers.closures import close_upvalue
 from hogvm.loader import SET_LOCAL_REBIND, SET_LOCAL_REBIND_TOP, Chunk, Program, load_program
 from hogvm.memory import VALUE_COST, MemoryMeter, live_cost
 from hogvm.opcodes import Op
+from hogvm.positions import SourceMap, locate
+from hogvm.posthog_model import Tape
 from hogvm.values import Closure, UpValue, ValueConversionError, to_host
 
 DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024
@@ -101,7 +108,9 @@ class ExecutionResult:
     result: Any  # plain Python data; closures as PostHog's closure dicts
     stdout: list[str]  # one entry per print() call
     steps: int  # instructions executed (PostHog's op count)
-    peak_memory: int = 0  # largest live cost measured (0 if the meter never needed to measure)
+    # Where PostHog's VMs would answer differently for this run (see hogvm/posthog_model.py): one
+    # dict per finding, {"kind", "variable" (or None), "message", ...}. Empty when they agree.
+    posthog_divergences: list[dict[str, Any]] = field(default_factory=list)
     tier: int = 1  # the execution tier that ran the program (1: interpreter, 2: compiled to Python)
 
 
@@ -114,6 +123,8 @@ def execute_bytecode(
     memory_limit: int = DEFAULT_MEMORY_LIMIT,
     max_call_depth: int = DEFAULT_MAX_CALL_DEPTH,
     functions: dict[str, HostFunction] | None = None,
+    source_map: SourceMap | None = None,
+    check_posthog: bool = True,
     tier: int | str | None = None,
 ) -> ExecutionResult:
     """Run Hog bytecode and return its result, printed lines and step count.
@@ -121,17 +132,24 @@ def execute_bytecode(
     `globals` are read-only for the program (every read is a private copy). `functions` are host
     functions callable from Hog by name; they take precedence over builtins of the same name,
     receive Hog values as positional arguments and may return any JSON-like data. `timeout` is
-    in seconds (or a timedelta; None disables it).
+    in seconds (or a timedelta; None disables it). `source_map` (from `compile_hog_with_warnings`)
+    gives runtime errors the line, column and function of the failing instruction; every error
+    also carries what the program printed before it failed (`error.stdout`). `check_posthog=False`
+    skips the replay that says where PostHog's upvalue model answers differently (see
+    hogvm/posthog_model.py): runs with such closures then take one pass instead of two, and
+    `posthog_divergences` lists only the findings made during the run.
 
-    `tier` picks the execution tier; both give the same results, output, errors and step counts.
-    1 is the interpreter (this module); 2 runs the program compiled to Python functions
-    (hogvm/tier2/), several times faster once compiled. "auto" uses tier 2 for bytecode that has
-    run before or that may run more than a few hundred instructions, tier 1 otherwise. A program
-    tier 2 cannot compile (legacy bytecode, stack shapes only tier 1 can report on) runs on tier 1,
-    counted in `hogvm.tier2.STATS`. None means `DEFAULT_TIER`."""
-    program = load_program(bytecode)
+    `tier` picks the execution tier; both give the same results, output, errors (and their
+    positions) and step counts. 1 is the interpreter (this module); 2 runs the program compiled to
+    Python functions (hogvm/tier2/), several times faster once compiled. "auto" uses tier 2 for
+    bytecode that has run before or that may run more than a few hundred instructions, tier 1
+    otherwise. A program tier 2 cannot compile (legacy bytecode, stack shapes only tier 1 can report
+    on) runs on tier 1, counted in `hogvm.tier2.STATS`. None means `DEFAULT_TIER`."""
+    program = load_program(bytecode, source_map=source_map)
     if isinstance(timeout, timedelta):
         timeout = timeout.total_seconds()
+    if timeout is not None and not timeout > 0:  # also refuses NaN
+        raise HogVMException(f"timeout must be a positive number of seconds (or None for no limit), got {timeout}")
     if globals is not None and not isinstance(globals, dict):
         raise HogVMException(f"globals must be a dict, got {type(globals).__name__}")
     chosen = DEFAULT_TIER if tier is None else tier
@@ -143,6 +161,7 @@ def execute_bytecode(
         machine_class = Machine
     machine = machine_class(program, globals or {}, functions or {}, timeout, max_steps, memory_limit,
                             max_call_depth)
+    machine.check_posthog = check_posthog
     return machine.execute()
 
 
@@ -174,6 +193,10 @@ class Machine:
         # limits and accounting
         "timeout", "deadline", "max_steps", "max_call_depth", "executed", "seg", "budget", "steps",
         "meter", "charge", "stdout_charged",
+        # PostHog's upvalue model (hogvm/posthog_model.py): cells by stack index in its replay
+        # (None in an ordinary run), whether this run did something that model answers otherwise
+        # for, findings, and the recorded results of nondeterministic calls
+        "posthog_cells", "upvalues_created", "posthog_suspect", "divergences", "tape", "check_posthog",
     )
 
     def __init__(self, program: Program, globals: dict[str, Any], functions: dict[str, HostFunction],
@@ -214,6 +237,13 @@ class Machine:
         self.charge = self.meter.charge  # StlContext.charge
         self.stdout_charged = 0
 
+        self.posthog_cells: dict[int, UpValue] | None = None
+        self.upvalues_created = 0
+        self.posthog_suspect = False
+        self.divergences: list[dict[str, Any]] = []
+        self.tape = Tape()
+        self.check_posthog = True
+
     # running ----------------------------------------------------------------------------
 
     TIER = 1
@@ -223,18 +253,23 @@ class Machine:
             self.deadline = time.monotonic() + self.timeout
         try:
             self.stl, self.bytecode_stl = stl_tables()
+            if self.posthog_cells is not None:
+                self.bytecode_stl = posthog_model.posthog_bytecode_stl(self.bytecode_stl)
             result = self._run()
         except HogError:
             raise
         except RecursionError:
-            raise HogVMException("Value nested too deeply to process (recursion limit reached)") from None
+            raise self.annotate(HogVMException("Value nested too deeply to process (recursion limit reached)")) from None
         except MemoryError:
-            raise HogVMMemoryExceededException(self.meter.limit, self.meter.used) from None
+            raise self.annotate(HogVMMemoryExceededException(self.meter.limit, self.meter.used)) from None
         try:
             converted = to_host(result)
         except ValueConversionError as error:
-            raise HogVMException(f"Can not return this value: {error}") from None
-        return ExecutionResult(converted, list(self.stdout), self.steps, self.meter.peak, self.TIER)
+            raise self.annotate(HogVMException(f"Can not return this value: {error}")) from None
+        divergences = list(self.divergences)
+        if self.posthog_suspect and self.posthog_cells is None and self.check_posthog:
+            divergences += posthog_model.check_against_posthog(self, converted)
+        return ExecutionResult(converted, list(self.stdout), self.steps, divergences, self.TIER)
 
     def _run(self) -> Any:
         """Fetch, advance, dispatch: every opcode's behaviour is its handler in hogvm/handlers/."""
@@ -246,12 +281,13 @@ class Machine:
                 handler(self, arg)
         except _Halt as halt:
             return halt.result
-        except HogError:
+        except HogError as error:
             self.steps = self.steps_now()
+            self.annotate(error)
             raise
         except Exception as error:
             self.steps = self.steps_now()
-            raise self.failure(error, self.chunk, self.ip - 1) from None
+            raise self.annotate(self.failure(error, self.chunk, self.ip - 1)) from None
 
     def failure(self, error: Exception, chunk: Chunk, index: int) -> HogError:
         """The HogError a Python `error` raised at instruction `index` of `chunk` becomes (both tiers):
@@ -263,6 +299,21 @@ class Machine:
         if isinstance(error, MemoryError):
             return HogVMMemoryExceededException(self.meter.limit, self.meter.used)
         return HogVMException(str(error) or type(error).__name__)
+
+    def annotate(self, error: HogError) -> HogError:
+        """As an error leaves the run: the source position of the failing instruction (the
+        innermost active frame whose chunk has a source map) and the lines printed so far."""
+        if error.stdout is None:
+            error.stdout = list(self.stdout)
+        locate(error, self.active_frames())
+        return error
+
+    def active_frames(self) -> list[tuple[Chunk, int]]:
+        """(chunk, instruction) of every active frame, innermost first: the running instruction,
+        then each caller's call."""
+        frames = [(self.chunk, self.ip - 1)]
+        frames.extend((chunk, ip - 1) for chunk, ip, _, _ in reversed(self.frames))
+        return frames
 
     def halt(self, result: Any) -> None:
         """The program is done (steps already counted): a run over the step budget still fails."""
@@ -359,6 +410,18 @@ class Machine:
 
     def remaining_time(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
+
+    def note_divergence(self, kind: str, message: str, **details: Any) -> None:
+        """Record that PostHog's VMs answer this run differently (once per kind and message)."""
+        finding = {"kind": kind, "variable": details.pop("variable", None), "message": message, **details}
+        if finding not in self.divergences:
+            self.divergences.append(finding)
+
+    def volatile(self, produce: PyCallable[[], Any], key: Any = None) -> Any:
+        """The result of a nondeterministic call (the clock, randomness, a host function given
+        `key`, its name and arguments): recorded in an ordinary run, replayed in the run that
+        checks it against PostHog's model."""
+        return self.tape.play(produce, key)
 
     # memory -----------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from hogvm import HogError, HogVMException, compile_hog, execute_bytecode
+from hogvm import HogError, HogVMException, compile_hog, compile_hog_with_warnings, execute_bytecode
 from hogvm.loader import bytecode_stl_chunk, load_program
 from hogvm.opcodes import Op
 from hogvm.stl import BYTECODE_STL
@@ -140,7 +140,7 @@ _GENERATED_NAME = re.compile(r"^(?:[sukhb]|_t)\d*$|^f\d+_\d+$|^k\d+$|^h\d+$")
 _VOCABULARY = frozenset([
     "m", "base", "depth", "cl", "upv", "maxd", "fx", "b", "fn", "compiled", "thrown", "Throw", "Closure", "type",
     "len", "int", "float", "str", "bool", "list", "dict", "tuple", "op2", "op_n", "op_void", "call", "call_builtin",
-    "get_global", "get_global_of", "make_closure", "close", "throw", "drop_handlers", "depth_exceeded", "fail",
+    "get_global", "get_global_of", "make_closure", "close", "throw", "drop_handlers", "depth_exceeded", "fail", "finish", "rebinds",
     "executed", "budget", "check_limits", "max_call_depth", "functions", "throw_stack", "append", "callable",
     "arg_count", "upvalues", "value", "get", "error", "catch", "def", "if", "elif", "else", "while", "try",
     "except", "return", "raise", "continue", "and", "or", "not", "is", "None", "True", "False", "as",
@@ -293,19 +293,22 @@ SNIPPETS = {
 }
 
 
+EVENT = {"event": {"properties": {"a": 1}}}
+
+
 @pytest.mark.parametrize("name", sorted(SNIPPETS))
 def test_tricky_programs_agree(name: str) -> None:
-    bytecode = compile_hog(SNIPPETS[name])
-    assert both(bytecode, {"event": {"properties": {"a": 1}}}) == outcome(
-        bytecode, 2, {"event": {"properties": {"a": 1}}}, require_tier2=True)
+    compiled = compile_hog_with_warnings(SNIPPETS[name])
+    seen = both(compiled.bytecode, EVENT, source_map=compiled.source_map)
+    assert seen == outcome(compiled.bytecode, 2, EVENT, source_map=compiled.source_map, require_tier2=True)
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPETS))
 def test_max_steps_is_exact_on_both_tiers(name: str) -> None:
-    bytecode = compile_hog(SNIPPETS[name])
-    steps = outcome(bytecode, 1, {"event": {"properties": {"a": 1}}}).get("steps", 40)
+    compiled = compile_hog_with_warnings(SNIPPETS[name])
+    steps = outcome(compiled.bytecode, 1, EVENT).get("steps", 40)
     for limit in sorted({steps + 1, steps, steps - 1, steps // 2, 7, 1, 0}):
-        both(bytecode, {"event": {"properties": {"a": 1}}}, max_steps=limit)
+        both(compiled.bytecode, EVENT, max_steps=limit, source_map=compiled.source_map)
 
 
 def test_call_depth_limit_is_the_same() -> None:
@@ -339,7 +342,7 @@ def test_memory_is_measured_alike_in_running_frames(name: str, limit: int) -> No
     """The meter measures live values from tier 2's Python frames: same peaks, same failures, same
     attempted sizes in the message."""
     seen = both(compile_hog(MEMORY[name]), memory_limit=limit, max_steps=3_000_000, timeout=60)
-    assert "peak_memory" in seen or seen["error"] in ("HogVMMemoryExceededException",
+    assert "steps" in seen or seen["error"] in ("HogVMMemoryExceededException",
                                                        "HogVMStepLimitExceededException")
 
 
@@ -357,10 +360,12 @@ ERRORS = {
 
 @pytest.mark.parametrize("name", sorted(ERRORS))
 def test_a_failure_is_located_at_the_same_instruction(name: str) -> None:
-    """Error positions (issue 13) are looked up by (chunk, instruction): tier 2 recovers the
-    instruction from the traceback of its compiled code."""
-    seen = both(compile_hog(ERRORS[name]))
+    """Error positions are looked up by (chunk, instruction) of the active frames: tier 2 recovers
+    them from the traceback of its compiled code, and reports the same line, column and function."""
+    compiled = compile_hog_with_warnings(ERRORS[name])
+    seen = both(compiled.bytecode, source_map=compiled.source_map)
     assert seen["site"] is not None
+    assert seen["position"][0] is not None
 
 
 def test_concurrent_runs_of_one_compiled_program() -> None:

@@ -1,9 +1,10 @@
 """Run one program on both VM tiers and describe everything a caller could observe.
 
 `outcome(bytecode, tier, ...)` is what tier 1 or tier 2 gives: the result (as Hog prints it), the
-printed lines, the step count and peak memory of a run, or the error's class and message, the
-lines printed before it and the instruction it happened at (what error positions are looked up
-by). Tests compare the two tiers' outcomes for equality; `Outcome.tier` (not compared) says which
+printed lines, the step count and PostHog divergences of a run, or the error's class, message,
+source position and the lines printed before it, and the instruction it happened at (what error
+positions are looked up by); and in both cases the memory meter's final reading (the same
+charges and the same measurements of live values). Tests compare the two tiers' outcomes for equality; `Outcome.tier` (not compared) says which
 tier really ran, since tier 2 leaves what it cannot compile to tier 1.
 """
 
@@ -14,15 +15,18 @@ from typing import Any
 from hogvm import HogError, HogVMException
 from hogvm.errors import HogVMRuntimeExceededException
 from hogvm.loader import load_program
+from hogvm.posthog_model import Tape
 from hogvm.printing import print_hog_value
 from hogvm.tier2 import Tier2Machine, Unsupported, compile_function, machine_for
 from hogvm.vm import DEFAULT_MAX_CALL_DEPTH, DEFAULT_MEMORY_LIMIT, Machine
 
 
 class Outcome(dict):
-    """What a caller sees of a run; `tier` is the tier that ran it (not part of the comparison)."""
+    """What a caller sees of a run. Not compared: `tier`, the tier that ran it, and `tape`, the
+    results of its nondeterministic calls (the clock, randomness, host functions)."""
 
     tier: int | None = None
+    tape: list[tuple[Any, Any]] | None = None
 
 
 TIMED_OUT = Outcome({"timed out": True})
@@ -31,9 +35,11 @@ TIMED_OUT = Outcome({"timed out": True})
 def outcome(bytecode: Any, tier: int, globals: dict[str, Any] | None = None, *, timeout: float = 5.0,
             max_steps: int | None = None, memory_limit: int = DEFAULT_MEMORY_LIMIT,
             max_call_depth: int = DEFAULT_MAX_CALL_DEPTH, functions: dict[str, Any] | None = None,
-            require_tier2: bool = False) -> Outcome:
+            source_map: Any = None, require_tier2: bool = False,
+            replay: list[tuple[Any, Any]] | None = None) -> Outcome:
+    """`replay`: another run's `tape`, so that the clock and randomness answer as they did there."""
     try:
-        program = load_program(bytecode)
+        program = load_program(bytecode, source_map=source_map)
     except HogError as error:
         return Outcome(error=type(error).__name__, message=str(error), stdout=[])
     machine_class = Machine if tier == 1 else machine_for(program, 2, max_call_depth)
@@ -44,18 +50,23 @@ def outcome(bytecode: Any, tier: int, globals: dict[str, Any] | None = None, *, 
             raise AssertionError(f"tier 2 refused a program our compiler made: {refusal}") from None
     machine = machine_class(program, globals or {}, functions or {}, timeout, max_steps, memory_limit,
                             max_call_depth)
+    if replay is not None:
+        machine.tape = Tape(replay)
     try:
         result = machine.execute()
     except HogVMRuntimeExceededException:
         return TIMED_OUT  # wall-clock: not comparable between tiers
     except HogError as error:
-        seen = Outcome(error=type(error).__name__, message=str(error), stdout=list(machine.stdout))
+        seen = Outcome(error=type(error).__name__, message=str(error), stdout=error.stdout,
+                       position=(error.line, error.column, error.function))
         if type(error) is HogVMException or type(error).__name__ == "UncaughtHogVMException":
             seen["site"] = error_site(machine)
     else:
         seen = Outcome(result=print_hog_value(result.result), stdout=result.stdout, steps=result.steps,
-                       peak_memory=result.peak_memory)
+                       divergences=result.posthog_divergences)
+    seen["memory"] = machine.meter.used
     seen.tier = machine.TIER
+    seen.tape = machine.tape.recorded
     return seen
 
 
@@ -70,6 +81,6 @@ def error_site(machine: Machine) -> tuple[str, int] | None:
 def both(bytecode: Any, globals: dict[str, Any] | None = None, **options: Any) -> Outcome:
     """The outcome of both tiers, asserted equal."""
     first = outcome(bytecode, 1, globals, **options)
-    second = outcome(bytecode, 2, globals, **options)
+    second = outcome(bytecode, 2, globals, replay=first.tape, **options)
     assert first == second
     return first

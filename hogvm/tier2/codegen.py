@@ -467,12 +467,11 @@ class FunctionEmitter:
                 sym[slot] = Atom(name, is_var=True)
                 return
         if is_open and closes:  # a new binding: closures keep the previous one
-            self.line(f"if u{slot} is not None:", index)
+            self.line(f"if u{slot} is not None and rebinds(m):", index)
             self.indent += 1
             self.line(f"close(m, u{slot})", index)
             self.line(f"u{slot} = None", index)
             self.indent -= 1
-            is_open = False
         if is_open:
             self.line(f"if u{slot} is None:", index)
             self.indent += 1
@@ -487,10 +486,13 @@ class FunctionEmitter:
         sym[slot] = Atom(name, is_var=True)
 
     def leave(self, index: int, st: State, value: str) -> None:
-        """RETURN / END: count, close this frame's open upvalues, drop its catch handlers."""
+        """RETURN / END: count, close this frame's open upvalues, drop its catch handlers; the root
+        program checks the step budget (tier 1's halt)."""
         plan = self.plan
         self.count(st, index)
-        if not plan.root:
+        if plan.root:
+            self.line(f"finish(m, {index})", index)
+        else:
             for position in sorted(plan.open[index]):
                 self.line(f"if u{position} is not None:", index)
                 self.indent += 1

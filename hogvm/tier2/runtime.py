@@ -22,6 +22,7 @@ import threading
 from types import TracebackType
 from typing import Any
 
+from hogvm import posthog_model
 from hogvm.errors import (
     HogError,
     HogVMCallDepthExceededException,
@@ -157,11 +158,24 @@ def fail(m: Machine, message: str) -> None:
     raise HogVMException(message)
 
 
+def finish(m: Machine, index: int) -> None:
+    """The root program ends at instruction `index`: a run over the step budget still fails."""
+    m.finished_at = index
+    if m.max_steps is not None and m.executed > m.max_steps:
+        raise HogVMStepLimitExceededException(m.max_steps)
+
+
+def rebinds(m: Machine) -> bool:
+    """A loop variable's write starts a new binding: closures keep the previous one (and PostHog's
+    model, which keeps one, may answer otherwise: see posthog_model.rebinds)."""
+    return posthog_model.rebinds(m)
+
+
 HELPERS = {
     "op2": op2, "op_n": op_n, "op_void": op_void, "call": call, "call_builtin": call_builtin,
     "get_global": get_global, "get_global_of": get_global_of, "make_closure": make_closure,
     "close": close, "throw": throw, "drop_handlers": drop_handlers, "depth_exceeded": depth_exceeded,
-    "fail": fail, "Throw": Throw, "Closure": Closure, "type": type, "len": len,
+    "fail": fail, "finish": finish, "rebinds": rebinds, "Throw": Throw, "Closure": Closure, "type": type, "len": len,
     # the types fast paths test for (the namespace has no Python builtins)
     "int": int, "float": float, "str": str, "bool": bool, "list": list, "dict": dict, "tuple": tuple,
 }
@@ -170,29 +184,33 @@ HELPERS = {
 # --- the machine --------------------------------------------------------------------------------
 
 
-def error_site(traceback: TracebackType | None) -> tuple[Chunk, int] | None:
-    """The compiled instruction a Python traceback went wrong in (its innermost compiled frame)."""
-    site = None
+def frames_of(machine: Machine, traceback: TracebackType | None) -> list[tuple[Chunk, int]]:
+    """(chunk, instruction) of the compiled frames of `machine` a traceback went through, innermost
+    first: the failing instruction, then each caller's call (tier 1's `active_frames`)."""
+    frames = []
     while traceback is not None:
-        info = traceback.tb_frame.f_globals.get(LINES)
-        if info is not None:
+        frame = traceback.tb_frame
+        info = frame.f_globals.get(LINES)
+        if info is not None and frame.f_locals.get("m") is machine:
             chunk, lines = info
-            site = (chunk, lines[traceback.tb_lineno].index)
+            frames.append((chunk, lines[traceback.tb_lineno].index))
         traceback = traceback.tb_next
-    return site
+    frames.reverse()
+    return frames
 
 
 class Tier2Machine(Machine):
     """A run of compiled code (see the module docstring)."""
 
-    __slots__ = ("depth", "error_site", "height")
+    __slots__ = ("depth", "error_frames", "finished_at", "height")
     TIER = 2
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.height = 0  # absolute stack index of `stack[0]` during a call through a handler
         self.depth = 0  # call depth of the code making that call
-        self.error_site: tuple[Chunk, int] | None = None  # (chunk, instruction) of a failure
+        self.error_frames: list[tuple[Chunk, int]] = []  # active frames where a failure happened
+        self.finished_at = 0  # the root instruction that ended the run (RETURN or END)
 
     def _run(self) -> Any:
         root = self.program.root.tier2.function(0, 0)
@@ -201,17 +219,24 @@ class Tier2Machine(Machine):
             result = root(self, 0, 0, self.closure)
         except HogError as error:
             self.steps = self.executed
-            self.error_site = error_site(error.__traceback__)
+            self.error_frames = frames_of(self, error.__traceback__)
+            self.annotate(error)
             raise
         except Exception as error:
             self.steps = self.executed
-            site = self.error_site = error_site(error.__traceback__)
-            chunk, index = site if site is not None else (self.program.root, 0)
-            raise self.failure(error, chunk, index) from None
+            frames = self.error_frames = frames_of(self, error.__traceback__)
+            chunk, index = frames[0] if frames else (self.program.root, 0)
+            raise self.annotate(self.failure(error, chunk, index)) from None
         self.steps = self.executed
-        if self.max_steps is not None and self.executed > self.max_steps:
-            raise HogVMStepLimitExceededException(self.max_steps)
         return result
+
+    def active_frames(self) -> list[tuple[Chunk, int]]:
+        return self.error_frames or [(self.program.root, self.finished_at)]
+
+    @property
+    def error_site(self) -> tuple[Chunk, int] | None:
+        """(chunk, instruction) a failure happened at (what error positions are looked up by)."""
+        return self.error_frames[0] if self.error_frames else None
 
     def failure(self, error: Exception, chunk: Chunk, index: int) -> HogError:
         if isinstance(error, Throw):  # cannot happen: a Throw is raised only towards a live catch
