@@ -18,7 +18,8 @@ import pytest
 from hypothesis import assume, event, settings
 from hypothesis import strategies as st
 
-from hogvm import HogError, compile_program
+from grammar.printer import print_program
+from hogvm import HogError, compile_hog_with_warnings
 from tests.fuzz.bytecode import mutated_bytecode, random_bytecode
 from tests.fuzz.programs import runnable_programs
 from tests.fuzz.seeds import fuzz_tests
@@ -43,15 +44,17 @@ def agree(bytecode: Any, require_tier2: bool = False, **limits: Any) -> Outcome:
 
 
 def check_programs(program: Any) -> None:
+    # compiled from its printed source, with the source map: errors have positions to agree on
     try:
-        bytecode = compile_program(program)
+        compiled = compile_hog_with_warnings(print_program(program))
     except HogError:
         assume(False)
-    seen = agree(bytecode, require_tier2=True)
+    bytecode, source_map = compiled.bytecode, compiled.source_map
+    seen = agree(bytecode, require_tier2=True, source_map=source_map)
     if seen.get("steps"):
-        agree(bytecode, require_tier2=True, max_steps=seen["steps"] - 1)
-        agree(bytecode, require_tier2=True, memory_limit=seen["memory"])
-        agree(bytecode, require_tier2=True, memory_limit=seen["memory"] // 2)
+        agree(bytecode, require_tier2=True, source_map=source_map, max_steps=seen["steps"] - 1)
+        agree(bytecode, require_tier2=True, source_map=source_map, memory_limit=seen["memory"])
+        agree(bytecode, require_tier2=True, source_map=source_map, memory_limit=seen["memory"] // 2)
 
 
 def check_bytecode(bytecode: Any) -> None:
