@@ -138,12 +138,17 @@ HOSTILE = [
 ]
 _GENERATED_NAME = re.compile(r"^(?:[sukhb]|_t)\d*$|^f\d+_\d+$|^k\d+$|^h\d+$")
 _VOCABULARY = frozenset([
-    "m", "base", "depth", "cl", "upv", "maxd", "fx", "b", "fn", "compiled", "thrown", "Throw", "Closure", "type",
-    "len", "int", "float", "str", "bool", "list", "dict", "tuple", "op2", "op_n", "op_void", "call", "call_builtin",
-    "get_global", "get_global_of", "make_closure", "close", "throw", "drop_handlers", "depth_exceeded", "fail", "finish", "rebinds",
-    "executed", "budget", "check_limits", "max_call_depth", "functions", "throw_stack", "append", "callable",
-    "arg_count", "upvalues", "value", "get", "error", "catch", "def", "if", "elif", "else", "while", "try",
-    "except", "return", "raise", "continue", "and", "or", "not", "is", "None", "True", "False", "as",
+    # the function's parameters and locals, and Python keywords
+    "m", "base", "depth", "cl", "upv", "maxd", "fx", "stack", "b", "fn", "compiled", "thrown", "def", "if",
+    "elif", "else", "while", "try", "except", "return", "raise", "continue", "and", "or", "not", "is", "None",
+    "True", "False", "as",
+    # the runtime helpers and types in the namespace (hogvm/tier2/runtime.py HELPERS)
+    "Throw", "Closure", "type", "len", "int", "float", "str", "bool", "list", "dict", "tuple", "op2", "op_n",
+    "op_void", "call", "call_builtin", "get_global", "get_global_of", "make_closure", "close", "throw",
+    "drop_handlers", "depth_exceeded", "fail", "finish", "rebinds",
+    # attributes of the machine, closures, upvalues, lists and dicts the code touches
+    "executed", "budget", "check_limits", "max_call_depth", "functions", "throw_stack", "append", "pop",
+    "callable", "arg_count", "upvalues", "value", "get", "error", "catch",
 ])
 
 

@@ -105,12 +105,19 @@ def _call_builtin(m: Machine, name: str, builtin: Any, argc: int) -> None:
         del stack[-argc:]
     else:
         args = []
+    push_builtin_result(m, name, builtin, args)
+
+
+def push_builtin_result(m: Machine, name: str, builtin: Any, args: list[Any]) -> None:
+    """Run a native builtin on `args` (its arity checked), push its result and account for it.
+    Tier 2 calls it directly with the argument list."""
     try:
         result = builtin.fn(args, m)
     except HogError:
         raise
     except Exception as error:
         raise builtin_failure(m, name, error) from None
+    stack = m.stack
     stack.append(result)  # pushed first: a measurement of live memory includes the result
     kind = type(result)
     meter = m.meter

@@ -226,6 +226,7 @@ class FunctionEmitter:
             *(["upv = cl.upvalues"] if "upv" in self.uses else []),
             *(["maxd = m.max_call_depth"] if "maxd" in self.uses else []),
             *(["fx = m.functions"] if "fx" in self.uses else []),
+            *(["stack = m.stack"] if "stack" in self.uses else []),
             *(f"u{position} = None" for position in sorted(plan.captured)),
         ))
         if len(self.arms) == 1 and not plan.blocks[entry].preds:
@@ -267,6 +268,7 @@ class FunctionEmitter:
         for index in range(start, block.end):
             op, arg = self.code[index]
             if index in self.plan.failing:  # a local slot past the stack: tier 1's error
+                self.materialize(st)
                 message = explain_index_error(self.plan.chunk, index, IndexError("list index out of range"))
                 self.line(f"fail(m, {self.pool.name(str(message))})", index)
                 return
@@ -314,6 +316,8 @@ class FunctionEmitter:
     def instruction(self, index: int, op: int, arg: Any, st: State, nesting: int) -> None:
         plan = self.plan
         sym = st.sym
+        if op not in _TAKES_PENDING:  # the previous result is evaluated before this instruction runs
+            self.materialize(st)
         if op != END:
             st.steps += 1  # END is not an instruction of the program (tier 1 does not count it)
         if op == CONST:
@@ -573,10 +577,11 @@ class FunctionEmitter:
         direct = builtin is not None and builtin.min_args <= argc and (
             builtin.max_args is None or argc <= builtin.max_args)
         if direct:  # a builtin, unless a host function of the same name overrides it
-            self.uses.add("fx")
+            self.uses.update(("fx", "stack"))
             self.line("if not fx:", index)
-            self.line(f"    s{result} = call_builtin(m, {self.pool.name(name)}, {self.pool.name(builtin)}, "
-                      f"{argc}{arg_list})", index, below)
+            self.line(f"    call_builtin(m, {self.pool.name(name)}, {self.pool.name(builtin)}, "
+                      f"[{', '.join(atom.code for atom in args)}])", index, below)
+            self.line(f"    s{result} = stack.pop()", index, below)
             self.line("else:", index)
             self.indent += 1
         self.line(f"s{result} = call(m, {handler_name(Op.CALL_GLOBAL)}, {self.pool.name(arg)}, base + {result}, "
@@ -590,16 +595,14 @@ class FunctionEmitter:
         left, right = self.take(st, 2)[::-1]  # left: the top (`a`), right: below it (`b`)
         a, b = left.code, right.code
         below = self.describe(st.sym, len(st.sym))
-        slow = f"op2(m, {handler_name(op)}, {b}, {a})"
-        guard, fast = _fast_path(op, left, right)
-        if guard is None:
-            expr = slow
-        elif guard == "True":
-            expr = f"({fast})"
-        else:
-            expr = f"(({fast}) if {guard} else {slow})"
+        expr = f"op2(m, {handler_name(op)}, {b}, {a})"
+        for guard, fast in reversed(_fast_paths(op, left, right)):
+            expr = f"({fast})" if guard == "True" else f"(({fast}) if {guard} else {expr})"
         st.sym.append(Pending(expr, expr, index, below))
 
+
+# Instructions that use the previous instruction's pending result in place (see Pending).
+_TAKES_PENDING = frozenset({Op.JUMP_IF_FALSE, Op.SET_LOCAL, SET_LOCAL_REBIND, SET_LOCAL_REBIND_TOP, Op.NOT})
 
 _BINARY = frozenset({
     Op.PLUS, Op.MINUS, Op.MULTIPLY, Op.DIVIDE, Op.MOD, Op.EQ, Op.NOT_EQ, Op.GT, Op.GT_EQ, Op.LT, Op.LT_EQ,
@@ -626,64 +629,65 @@ def _both(left: Atom, right: Atom, *names: str) -> str | None:
     return " and ".join(tests) or "True"
 
 
-def _fast_path(op: int, left: Atom, right: Atom) -> tuple[str | None, str]:
-    """(guard, expression) covering a subset of tier 1's handler fast path exactly, or (None, '')."""
+def _fast_paths(op: int, left: Atom, right: Atom) -> list[tuple[str, str]]:
+    """(guard, expression) pairs, tried in order, each covering a subset of tier 1's handler fast path
+    exactly (the handler runs when none applies). `left` is the top of the stack (`a`)."""
     a, b = left.code, right.code
     if op in _ARITHMETIC:
         guard = _both(left, right, *_NUMBER)
-        return guard, f"{a} {_ARITHMETIC[op]} {b}"
+        return [] if guard is None else [(guard, f"{a} {_ARITHMETIC[op]} {b}")]
     if op == Op.MULTIPLY:  # floats, or a float and an int (tier 1 also multiplies small ints inline)
         if left.is_const or right.is_const:
             const, other = (left, right) if left.is_const else (right, left)
             if other.is_const or type(const.value) is not float:
-                return None, ""
-            return f"({_type_is(other, *_NUMBER)})", f"{a} * {b}"
-        return (f"(type({a}) is float and (type({b}) is float or type({b}) is int) "
-                f"or type({b}) is float and type({a}) is int)"), f"{a} * {b}"
+                return []
+            return [(f"({_type_is(other, *_NUMBER)})", f"{a} * {b}")]
+        guard = f"(type({a}) is float and (type({b}) is float or type({b}) is int) or type({b}) is float and type({a}) is int)"
+        return [(guard, f"{a} * {b}")]
     if op == Op.DIVIDE:  # by a non-zero float
         if right.is_const:
             if type(right.value) is not float or not right.value:
-                return None, ""
-            return f"({_type_is(left, *_NUMBER)})", f"{a} / {b}"
-        return f"(type({b}) is float and {b} and ({_type_is(left, *_NUMBER)}))", f"{a} / {b}"
+                return []
+            return [(f"({_type_is(left, *_NUMBER)})", f"{a} / {b}")]
+        return [(f"(type({b}) is float and {b} and ({_type_is(left, *_NUMBER)}))", f"{a} / {b}")]
     if op in _ORDERING:
         symbol = _ORDERING[op]
         for const, other in ((left, right), (right, left)):
             if const.is_const and not other.is_const:
                 kind = type(const.value)
                 if kind is str:
-                    return f"type({other.code}) is str", f"{a} {symbol} {b}"
+                    return [(f"type({other.code}) is str", f"{a} {symbol} {b}")]
                 if kind is int or kind is float:
-                    return f"({_type_is(other, *_NUMBER)})", f"{a} {symbol} {b}"
-                return None, ""
+                    return [(f"({_type_is(other, *_NUMBER)})", f"{a} {symbol} {b}")]
+                return []
         if left.is_const or right.is_const:
-            return None, ""
-        return (f"((_t := type({a})) is type({b}) and (_t is int or _t is float or _t is str))",
-                f"{a} {symbol} {b}")
+            return []
+        guard = f"((_t := type({a})) is type({b}) and (_t is int or _t is float or _t is str))"
+        return [(guard, f"{a} {symbol} {b}")]
     if op in _EQUALITY:
         symbol = _EQUALITY[op]
         for const, other in ((left, right), (right, left)):
             if const.is_const and not other.is_const:
                 kind = type(const.value).__name__
                 if kind in ("str", "int", "float", "bool"):
-                    return f"type({other.code}) is {kind}", f"{a} {symbol} {b}"
+                    return [(f"type({other.code}) is {kind}", f"{a} {symbol} {b}")]
                 if const.value is None:
-                    return f"{other.code} is None", f"{a} {symbol} {b}"
-                return None, ""
+                    return [(f"{other.code} is None", f"{a} {symbol} {b}")]
+                return []
         if left.is_const or right.is_const:
-            return None, ""
-        return (f"((_t := type({a})) is type({b}) and _t is not list and _t is not dict and _t is not tuple)",
-                f"{a} {symbol} {b}")
-    if op == Op.GET_PROPERTY:  # obj (right, below) [key (left, top)]
-        obj, key = right, left
-        if obj.is_const:
-            return None, ""
-        if key.is_const and type(key.value) is str:
-            return f"type({obj.code}) is dict", f"{obj.code}.get({key.code})"
-        if key.is_const and type(key.value) is int and 0 < key.value < SMALL_INT:
-            return (f"(type({obj.code}) is list and len({obj.code}) >= {key.code})",
-                    f"{obj.code}[{key.value - 1}]")
-        if key.is_const:
-            return None, ""
-        return f"(type({obj.code}) is dict and type({key.code}) is str)", f"{obj.code}.get({key.code})"
-    return None, ""
+            return []
+        guard = f"((_t := type({a})) is type({b}) and _t is not list and _t is not dict and _t is not tuple)"
+        return [(guard, f"{a} {symbol} {b}")]
+    if op == Op.GET_PROPERTY:  # obj (right, below) [key (left, top)], as tier 1's op_get_property
+        obj, key = right.code, left.code
+        if right.is_const:
+            return []
+        if left.is_const and type(left.value) is str:
+            return [(f"type({obj}) is dict", f"{obj}.get({key})")]
+        if left.is_const and type(left.value) is int and 0 < left.value < SMALL_INT:
+            return [(f"(type({obj}) is list and len({obj}) >= {key})", f"{obj}[{left.value - 1}]")]
+        if left.is_const:
+            return []
+        return [(f"(type({obj}) is dict and type({key}) is str)", f"{obj}.get({key})"),
+                (f"(type({obj}) is list and type({key}) is int and 0 < {key} <= len({obj}))", f"{obj}[{key} - 1]")]
+    return []

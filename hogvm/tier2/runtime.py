@@ -30,7 +30,7 @@ from hogvm.errors import (
     HogVMStepLimitExceededException,
     UncaughtHogVMException,
 )
-from hogvm.handlers.calls import _call_builtin, op_get_global
+from hogvm.handlers.calls import op_get_global, push_builtin_result
 from hogvm.handlers.closures import close_upvalue, make_closure
 from hogvm.handlers.control import is_error_value
 from hogvm.loader import Chunk
@@ -95,12 +95,6 @@ def call(m: Tier2Machine, handler: Any, operand: Any, height: int, depth: int, *
     return stack.pop()
 
 
-def call_builtin(m: Machine, name: str, builtin: Any, argc: int, *args: Any) -> Any:
-    """CALL_GLOBAL of a native builtin, through tier 1's own fast path."""
-    stack = m.stack
-    stack.extend(args)
-    _call_builtin(m, name, builtin, argc)
-    return stack.pop()
 
 
 def get_global(m: Machine, count: int, *names: Any) -> Any:
@@ -172,7 +166,7 @@ def rebinds(m: Machine) -> bool:
 
 
 HELPERS = {
-    "op2": op2, "op_n": op_n, "op_void": op_void, "call": call, "call_builtin": call_builtin,
+    "op2": op2, "op_n": op_n, "op_void": op_void, "call": call, "call_builtin": push_builtin_result,
     "get_global": get_global, "get_global_of": get_global_of, "make_closure": make_closure,
     "close": close, "throw": throw, "drop_handlers": drop_handlers, "depth_exceeded": depth_exceeded,
     "fail": fail, "finish": finish, "rebinds": rebinds, "Throw": Throw, "Closure": Closure, "type": type, "len": len,
