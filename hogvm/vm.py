@@ -153,16 +153,24 @@ def execute_bytecode(
     if globals is not None and not isinstance(globals, dict):
         raise HogVMException(f"globals must be a dict, got {type(globals).__name__}")
     chosen = DEFAULT_TIER if tier is None else tier
-    if chosen != 1 and chosen != "1":
-        from hogvm import tier2  # loaded on first use, as the STL is
-
-        machine_class = tier2.machine_for(program, chosen, max_call_depth)
-    else:
-        machine_class = Machine
+    machine_class = Machine if chosen == 1 or chosen == "1" else _tier2().machine_for(program, chosen, max_call_depth)
     machine = machine_class(program, globals or {}, functions or {}, timeout, max_steps, memory_limit,
                             max_call_depth)
     machine.check_posthog = check_posthog
     return machine.execute()
+
+
+def _tier2() -> Any:
+    """hogvm.tier2, loaded on first use (as the STL is)."""
+    global _tier2_module
+    if _tier2_module is None:
+        from hogvm import tier2
+
+        _tier2_module = tier2
+    return _tier2_module
+
+
+_tier2_module: Any = None
 
 
 def threaded_code(chunk: Chunk) -> list[tuple[Any, Any]]:

@@ -51,6 +51,10 @@ def machine_for(program: Program, tier: Any, max_call_depth: int) -> type[Machin
         if not runs and not may_run_long(root):
             STATS["tier 1 (auto)"] += 1
             return Machine
+    code = root.tier2
+    if code is not None and (0, 0) in code.functions and not program.chunks and max_call_depth <= MAX_CALL_DEPTH:
+        STATS["tier 2"] += 1  # compiled before: the common case of a tagger run again
+        return Tier2Machine
     try:
         if max_call_depth > MAX_CALL_DEPTH:
             raise Unsupported(f"max_call_depth above {MAX_CALL_DEPTH}")

@@ -36,11 +36,12 @@ from typing import Any
 from hogvm.handlers import HANDLERS
 from hogvm.handlers.calls import MAX_FUNCTION_ARGS
 from hogvm.loader import CONST, END, SET_LOCAL_REBIND, SET_LOCAL_REBIND_TOP, TRAP
-from hogvm.opcodes import NEXT, TRY, Op
+from hogvm.opcodes import NEXT, RETURN, TRY, Op
 from hogvm.tier2.analysis import Plan, effect
 from hogvm.vm import explain_index_error
 
 MAX_NESTING = 40  # blocks emitted in place nest if/else this deep at most (Python allows 100 levels)
+MAX_TAIL = 8  # instructions of a block worth copying into each of its predecessors
 SMALL_INT = 1 << 53  # integer constants below this are written as literals
 
 
@@ -279,10 +280,11 @@ class FunctionEmitter:
             self.goto(block.end, st, last, nesting)
 
     def goto(self, target: int, st: State, source: int, nesting: int) -> None:
-        """Continue at instruction `target` (after `source`)."""
+        """Continue at instruction `target` (after `source`): in place when this is the only way in,
+        or when the block is a short tail (a loop's step, a return) worth a copy per way in."""
         block = self.plan.blocks[target]
-        if (block.preds == 1 and block.forward_preds == 1 and not block.handler and target > source
-                and target != self.plan.entry and nesting < MAX_NESTING):
+        if (not block.handler and target > source and target != self.plan.entry and nesting < MAX_NESTING
+                and block.forward_preds == block.preds and (block.preds == 1 or self.is_short_tail(block))):
             self.block(target, st, nesting + 1)
             return
         self.flush(st, source)
@@ -296,6 +298,15 @@ class FunctionEmitter:
         self.line(f"b = {target}", source)
         self.line("continue", source)
         self.arm_queue.append(target)
+
+    def is_short_tail(self, block: Any) -> bool:
+        """A few instructions ending in a back edge or a return: copied into each predecessor, a
+        loop body's merge point costs no dispatch (copies cannot chain: nothing follows them)."""
+        if block.end - block.start > MAX_TAIL:
+            return False
+        op, arg = self.code[block.end - 1]
+        flow = effect(op, arg).flow
+        return flow == RETURN or (op == Op.JUMP and arg < block.end)
 
     def branch(self, test: str, st: State, index: int, line: Line, when_true: int, when_false: int,
                nesting: int) -> None:
