@@ -403,3 +403,19 @@ def test_imported_chunks_run_compiled() -> None:
     program = {"root": {"bytecode": [*H, Op.STRING, "mod", Op.CALL_GLOBAL, "import", 1, Op.RETURN]},
                "mod": {"bytecode": module}}
     assert both(program)["result"] == "42"
+
+
+@pytest.mark.parametrize("tier", [1, 2])
+def test_json_nesting_bound_depends_neither_on_the_tier_nor_the_callers_stack(tier: int) -> None:
+    """jsonParse refuses JSON nested deeper than 512 levels, explicitly: it used to depend on how much
+    of Python's recursion limit was left, which the host's stack depth and tier 2's frames change
+    (a host must still leave Python those 512 levels)."""
+    bytecode = compile_hog("return [isValidJSON(a), isValidJSON(b), length(jsonParse(a))]")
+    globals_ = {"a": "[" * 512 + "]" * 512, "b": "[" * 513 + "]" * 513}
+
+    def from_depth(depth: int) -> object:
+        return from_depth(depth - 1) if depth else execute_bytecode(bytecode, globals_, tier=tier).result
+
+    assert from_depth(0) == from_depth(300) == [True, False, 1]
+    with pytest.raises(HogVMException, match="jsonParse: the JSON is nested too deeply"):
+        execute_bytecode(compile_hog("return jsonParse(b)"), globals_, tier=tier)
