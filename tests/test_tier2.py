@@ -139,13 +139,13 @@ HOSTILE = [
 _GENERATED_NAME = re.compile(r"^(?:[sukhb]|_t)\d*$|^f\d+_\d+$|^k\d+$|^h\d+$")
 _VOCABULARY = frozenset([
     # the function's parameters and locals, and Python keywords
-    "m", "base", "depth", "cl", "upv", "maxd", "fx", "stack", "b", "fn", "compiled", "thrown", "def", "if",
-    "elif", "else", "while", "try", "except", "return", "raise", "continue", "and", "or", "not", "is", "None",
-    "True", "False", "as",
+    "m", "base", "depth", "cl", "upv", "maxd", "fx", "stack", "b", "fn", "compiled", "thrown", "error", "def",
+    "if", "elif", "else", "while", "try", "except", "return", "raise", "continue", "and", "or", "not", "is",
+    "None", "True", "False", "as", "from",
     # the runtime helpers and types in the namespace (hogvm/tier2/runtime.py HELPERS)
-    "Throw", "Closure", "type", "len", "int", "float", "str", "bool", "list", "dict", "tuple", "op2", "op_n",
-    "op_void", "call", "call_builtin", "get_global", "get_global_of", "make_closure", "close", "throw",
-    "drop_handlers", "depth_exceeded", "fail", "finish", "rebinds",
+    "Throw", "Closure", "HogError", "Exception", "type", "len", "int", "float", "str", "bool", "list", "dict", "tuple", "op2",
+    "op_n", "op_void", "call", "builtin_result", "builtin_failure", "get_global", "get_global_of",
+    "make_closure", "close", "throw", "drop_handlers", "depth_exceeded", "fail", "finish", "rebinds",
     # attributes of the machine, closures, upvalues, lists and dicts the code touches
     "executed", "budget", "check_limits", "max_call_depth", "functions", "throw_stack", "append", "pop",
     "callable", "arg_count", "upvalues", "value", "get", "error", "catch",
@@ -293,6 +293,7 @@ SNIPPETS = {
     "lambda called with too many arguments": "let f := (a) -> a; return f(1, 2)",
     "builtin through a variable": "let f := length; let g := arrayMap; return [f('abc'), g(x -> x, [1])]",
     "calling a non-function": "let f := 1; return f()",
+    "a builtin's own Python error": "return toUnixTimestamp({'__hogDateTime__': true})",
     "unknown function": "return nope(1)",
     "globals chains": "return [event.properties.a, event.missing, event.properties['a']]",
 }

@@ -117,8 +117,13 @@ def push_builtin_result(m: Machine, name: str, builtin: Any, args: list[Any]) ->
         raise
     except Exception as error:
         raise builtin_failure(m, name, error) from None
-    stack = m.stack
-    stack.append(result)  # pushed first: a measurement of live memory includes the result
+    m.stack.append(result)  # pushed first: a measurement of live memory includes the result
+    account_builtin_result(m, result)
+
+
+def account_builtin_result(m: Machine, result: Any) -> None:
+    """Charge a builtin's result (on the stack by now, as far as live memory goes), then check the
+    clock. Tier 2 runs the builtin itself and calls this."""
     kind = type(result)
     meter = m.meter
     if kind is str:

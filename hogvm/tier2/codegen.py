@@ -588,11 +588,17 @@ class FunctionEmitter:
         direct = builtin is not None and builtin.min_args <= argc and (
             builtin.max_args is None or argc <= builtin.max_args)
         if direct:  # a builtin, unless a host function of the same name overrides it
-            self.uses.update(("fx", "stack"))
+            self.uses.add("fx")
+            with_result = self.describe([*sym, Atom(f"s{result}", is_var=True)], result + 1)
             self.line("if not fx:", index)
-            self.line(f"    call_builtin(m, {self.pool.name(name)}, {self.pool.name(builtin)}, "
-                      f"[{', '.join(atom.code for atom in args)}])", index, below)
-            self.line(f"    s{result} = stack.pop()", index, below)
+            self.line("    try:", index)
+            self.line(f"        s{result} = {self.pool.name(builtin.fn)}([{', '.join(atom.code for atom in args)}], m)",
+                      index, below)
+            self.line("    except HogError:", index)
+            self.line("        raise", index)
+            self.line("    except Exception as error:", index)
+            self.line(f"        raise builtin_failure(m, {self.pool.name(name)}, error) from None", index, below)
+            self.line(f"    builtin_result(m, s{result})", index, with_result)
             self.line("else:", index)
             self.indent += 1
         self.line(f"s{result} = call(m, {handler_name(Op.CALL_GLOBAL)}, {self.pool.name(arg)}, base + {result}, "

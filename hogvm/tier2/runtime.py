@@ -30,7 +30,7 @@ from hogvm.errors import (
     HogVMStepLimitExceededException,
     UncaughtHogVMException,
 )
-from hogvm.handlers.calls import op_get_global, push_builtin_result
+from hogvm.handlers.calls import account_builtin_result, builtin_failure, op_get_global
 from hogvm.handlers.closures import close_upvalue, make_closure
 from hogvm.handlers.control import is_error_value
 from hogvm.loader import Chunk
@@ -166,7 +166,8 @@ def rebinds(m: Machine) -> bool:
 
 
 HELPERS = {
-    "op2": op2, "op_n": op_n, "op_void": op_void, "call": call, "call_builtin": push_builtin_result,
+    "op2": op2, "op_n": op_n, "op_void": op_void, "call": call, "builtin_result": account_builtin_result,
+    "builtin_failure": builtin_failure, "HogError": HogError, "Exception": Exception,
     "get_global": get_global, "get_global_of": get_global_of, "make_closure": make_closure,
     "close": close, "throw": throw, "drop_handlers": drop_handlers, "depth_exceeded": depth_exceeded,
     "fail": fail, "finish": finish, "rebinds": rebinds, "Throw": Throw, "Closure": Closure, "type": type, "len": len,
