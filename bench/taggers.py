@@ -90,8 +90,7 @@ def main() -> None:
                   f"{verdict:>9}" + (f"  ({mismatches} results differ from node's)" if mismatches else ""))
     finally:
         node.close()
-    fallbacks = {key: value for key, value in tier2.STATS.items() if key.startswith("fallback")}
-    print(f"tier 2 fallbacks to tier 1: {fallbacks or 'none'}")
+    print(f"tier 2 fallbacks to tier 1: {tier2.fallbacks() or 'none'}")
 
 
 if __name__ == "__main__":

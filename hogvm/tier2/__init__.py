@@ -28,7 +28,7 @@ from hogvm.tier2.program import compile_function
 from hogvm.tier2.runtime import Tier2Machine
 from hogvm.vm import Machine
 
-__all__ = ["STATS", "Tier2Machine", "Unsupported", "compile_function", "machine_for"]
+__all__ = ["STATS", "Tier2Machine", "Unsupported", "compile_function", "fallbacks", "machine_for"]
 
 AUTO_STEPS = 300  # under "auto", a first run that cannot exceed this many instructions stays on tier 1
 MAX_CALL_DEPTH = 20_000  # deeper recursion than this is left to tier 1 (Python frames per Hog call)
@@ -67,6 +67,11 @@ def machine_for(program: Program, tier: Any, max_call_depth: int) -> type[Machin
         return Machine
     STATS["tier 2"] += 1
     return Tier2Machine
+
+
+def fallbacks() -> dict[str, int]:
+    """Programs left to tier 1 since the process started, in total and by reason."""
+    return {key: value for key, value in STATS.items() if key.startswith("fallback")}
 
 
 def may_run_long(chunk: Chunk) -> bool:

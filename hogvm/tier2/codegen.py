@@ -541,16 +541,26 @@ class FunctionEmitter:
             self.indent -= 1
         sym.append(Atom(f"s{position}", is_var=True))
 
-    def call_local(self, index: int, argc: int, st: State) -> None:
-        plan = self.plan
-        if plan.handlers:
+    def call_operands(self, index: int, count: int, st: State) -> tuple[list[Atom], int, tuple[Any, ...]]:
+        """A call's operands (stack order), its result's position (the callee's base) and tier 1's
+        stack below them; the steps so far are counted (the callee or the clock may look)."""
+        if self.plan.handlers:  # a throw may land in this frame: every position in its local
             self.flush(st, index)
-        atoms = self.take(st, argc + 1)
+        operands = self.take(st, count)
+        result = len(st.sym)
+        self.count(st, index)
+        return operands, result, self.describe(st.sym, result)
+
+    def handler_call(self, index: int, op: int, operand: str, result: int, values: list[Atom],
+                     below: tuple[Any, ...]) -> None:
+        """The call made by tier 1's handler (every case the inline paths leave to it)."""
+        self.line(f"s{result} = call(m, {handler_name(op)}, {operand}, base + {result}, depth"
+                  f"{''.join(f', {atom.code}' for atom in values)})", index, below)
+
+    def call_local(self, index: int, argc: int, st: State) -> None:
+        atoms, result, below = self.call_operands(index, argc + 1, st)
         sym = st.sym
         callee, args = atoms[-1], atoms[:-1]
-        result = len(sym)  # the result's position (the callee's base, relative to ours)
-        below = self.describe(sym, result)
-        self.count(st, index)
         arg_list = "".join(f", {atom.code}" for atom in args)
         direct = argc <= MAX_FUNCTION_ARGS and callee.is_var  # a constant is never a closure
         if direct:
@@ -567,23 +577,15 @@ class FunctionEmitter:
             self.indent -= 1
             self.line("else:", index)
             self.indent += 1
-        self.line(f"s{result} = call(m, {handler_name(Op.CALL_LOCAL)}, {argc}, base + {result}, depth"
-                  f"{arg_list}, {callee.code})", index, below)
+        self.handler_call(index, Op.CALL_LOCAL, str(argc), result, atoms, below)
         if direct:
             self.indent -= 1
         sym.append(Atom(f"s{result}", is_var=True))
 
     def call_global(self, index: int, arg: tuple[str, int], st: State) -> None:
-        plan = self.plan
         name, argc = arg
-        if plan.handlers:
-            self.flush(st, index)
-        args = self.take(st, argc)
+        args, result, below = self.call_operands(index, argc, st)
         sym = st.sym
-        result = len(sym)
-        below = self.describe(sym, result)
-        self.count(st, index)
-        arg_list = "".join(f", {atom.code}" for atom in args)
         builtin = self.builtins.get(name)
         direct = builtin is not None and builtin.min_args <= argc and (
             builtin.max_args is None or argc <= builtin.max_args)
@@ -601,8 +603,7 @@ class FunctionEmitter:
             self.line(f"    builtin_result(m, s{result})", index, with_result)
             self.line("else:", index)
             self.indent += 1
-        self.line(f"s{result} = call(m, {handler_name(Op.CALL_GLOBAL)}, {self.pool.name(arg)}, base + {result}, "
-                  f"depth{arg_list})", index, below)
+        self.handler_call(index, Op.CALL_GLOBAL, self.pool.name(arg), result, args, below)
         if direct:
             self.indent -= 1
         sym.append(Atom(f"s{result}", is_var=True))
