@@ -317,6 +317,13 @@ def test_max_steps_is_exact_on_both_tiers(name: str) -> None:
         both(compiled.bytecode, EVENT, max_steps=limit, source_map=compiled.source_map)
 
 
+def test_a_call_depth_tier_2_cannot_fit_in_python_runs_on_tier_1() -> None:
+    bytecode = compile_hog("fn down(n) { if (n == 0) { return 0 } return down(n - 1) + 1 } return down(6000)")
+    assert execute_bytecode(bytecode, tier=2, max_call_depth=7000).tier == 1
+    assert execute_bytecode(bytecode, tier=2, max_call_depth=7000).result == 6000
+    assert any(key.startswith("fallback: max_call_depth above") for key in STATS)
+
+
 def test_call_depth_limit_is_the_same() -> None:
     source = "fn down(n) { if (n == 0) { return 0 } return down(n - 1) + 1 } return down(N)"
     for depth in (10, 999, 1000):

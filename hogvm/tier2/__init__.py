@@ -31,7 +31,11 @@ from hogvm.vm import Machine
 __all__ = ["STATS", "Tier2Machine", "Unsupported", "compile_function", "fallbacks", "machine_for"]
 
 AUTO_STEPS = 300  # under "auto", a first run that cannot exceed this many instructions stays on tier 1
-MAX_CALL_DEPTH = 20_000  # deeper recursion than this is left to tier 1 (Python frames per Hog call)
+# Compiled Hog calls are Python calls, so a run raises Python's recursion limit to fit its
+# max_call_depth (runtime.FRAMES_PER_CALL frames each). That limit also bounds C-level recursion (a
+# json.loads of deep input takes about 100 bytes of C stack per level): 5000 keeps it near 21000
+# levels, far inside an 8 MiB thread stack. Runs allowed deeper recursion go to tier 1.
+MAX_CALL_DEPTH = 5_000
 
 # "tier 2": runs on tier 2; "tier 1 (auto)": first short runs left to tier 1; "fallback": programs
 # tier 2 could not compile, also counted per reason ("fallback: <reason>").

@@ -28,6 +28,7 @@ from hogvm.opcodes import BRANCH, JUMP, NEVER, NEXT, OPCODES, RETURN, SKIP, TRY,
 # Bounds that keep the generated Python reasonable; bigger functions stay on tier 1.
 MAX_INSTRUCTIONS = 20_000
 MAX_DEPTH = 2_000
+MAX_DESCRIBED = 2_000_000  # instructions x stack depth: bounds the size of the line tables
 
 
 class Unsupported(Exception):
@@ -136,11 +137,14 @@ def analyse(chunk: Chunk, entry: int, nargs: int, root: bool) -> Plan:
                 pending.append(catch)
         if not pending:
             break
+    max_depth = max(depth.values(), default=0) + 1
+    if max_depth * len(depth) > MAX_DESCRIBED:
+        raise Unsupported("function too large")  # its line tables would hold too many stack entries
     blocks = _blocks(code, entry, depth, handlers, failing)
     captured = frozenset().union(*opened.values())
     calls = any(code[index][0] in (Op.CALL_LOCAL, Op.CALL_GLOBAL) for index in depth)
-    return Plan(chunk, entry, nargs, root, depth, opened, blocks, captured, handlers,
-                max(depth.values(), default=0) + 1, calls, frozenset(failing))
+    return Plan(chunk, entry, nargs, root, depth, opened, blocks, captured, handlers, max_depth, calls,
+                frozenset(failing))
 
 
 MAX_TRIES = 256  # TRY instructions per function (each costs a walk of the code it leads to)
