@@ -52,7 +52,8 @@ def machine_for(program: Program, tier: Any, max_call_depth: int) -> type[Machin
     if tier == "auto":
         runs = root.runs
         root.runs = runs + 1
-        if not runs and not may_run_long(root):
+        # a program of several chunks is decoded afresh each run: it would compile each time
+        if program.chunks or (not runs and not may_run_long(root)):
             STATS["tier 1 (auto)"] += 1
             return Machine
     code = root.tier2
