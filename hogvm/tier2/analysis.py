@@ -108,6 +108,9 @@ def analyse(chunk: Chunk, entry: int, nargs: int, root: bool) -> Plan:
     depth: dict[int, int] = {entry: nargs}
     opened: dict[int, frozenset[int]] = {entry: frozenset()}
     handlers: dict[int, int] = {}  # catch index -> depth of the TRY registering it
+    # catch handlers registered by this frame and not yet popped, innermost last (the same on every
+    # path, as in structured code; a POP_TRY with none of ours may pop a caller's: tier 1's business)
+    active: dict[int, tuple[int, ...]] = {entry: ()}
     failing: set[int] = set()  # instructions that always fail (see _step)
     pending = [entry]
     while True:
@@ -116,22 +119,33 @@ def analyse(chunk: Chunk, entry: int, nargs: int, root: bool) -> Plan:
             if len(depth) > MAX_INSTRUCTIONS:
                 raise Unsupported("function too large")
             op, arg = code[index]
+            here = active[index]
+            if op == Op.POP_TRY and not here:
+                raise Unsupported(f"POP_TRY without a TRY of this function at instruction {index}")
             for target, d_next, open_next in _step(code, index, op, arg, depth[index], opened[index], handlers,
                                                    failing):
                 if d_next > MAX_DEPTH:
                     raise Unsupported("stack too deep")
+                if op == Op.TRY:
+                    handlers_next = here if target == arg else (*here, arg)
+                elif op == Op.POP_TRY:
+                    handlers_next = here[:-1]
+                else:
+                    handlers_next = here
                 known = depth.get(target)
                 if known is None:
-                    depth[target], opened[target] = d_next, open_next
+                    depth[target], opened[target], active[target] = d_next, open_next, handlers_next
                     pending.append(target)
                 elif known != d_next:
                     raise Unsupported(f"stack depth {known} or {d_next} at instruction {target}")
+                elif active[target] != handlers_next:
+                    raise Unsupported(f"different catch handlers where paths meet at instruction {target}")
                 elif not open_next <= opened[target]:
                     opened[target] = opened[target] | open_next
                     pending.append(target)
         # A catch handler also sees the captured variables below its TRY's height that were open
-        # where a throw left this frame: at a THROW or a call the TRY leads to.
-        for catch, reaching in _caught_open(code, depth, opened, handlers, failing).items():
+        # where a throw left this frame while it was registered: at a THROW or a call.
+        for catch, reaching in _caught_open(code, depth, opened, handlers, active).items():
             if not reaching <= opened[catch]:
                 opened[catch] = opened[catch] | reaching
                 pending.append(catch)
@@ -147,32 +161,20 @@ def analyse(chunk: Chunk, entry: int, nargs: int, root: bool) -> Plan:
                 frozenset(failing))
 
 
-MAX_TRIES = 256  # TRY instructions per function (each costs a walk of the code it leads to)
 _THROWING = (Op.THROW, Op.CALL_LOCAL, Op.CALL_GLOBAL)
 
 
 def _caught_open(code: list[tuple[int, Any]], depth: dict[int, int], opened: dict[int, frozenset[int]],
-                 handlers: dict[int, int], failing: set[int]) -> dict[int, frozenset[int]]:
-    """For each catch handler: the positions below its TRY's height that may be open at a throw the
-    TRY leads to (over-approximated: every THROW or call reachable from it)."""
-    tries = [index for index in depth if code[index][0] == Op.TRY]
-    if len(tries) > MAX_TRIES:
-        raise Unsupported("too many try blocks")
-    caught: dict[int, frozenset[int]] = {}
-    for start in tries:
-        catch, height = code[start][1], depth[start]
-        seen, pending, reaching = {start}, [start], set(opened[start])
-        while pending:
-            index = pending.pop()
-            if code[index][0] in _THROWING:
-                reaching |= opened[index]
-            for target in ([] if index in failing else successors(code, index)):
-                if target not in seen and target in depth:
-                    seen.add(target)
-                    pending.append(target)
-        found = frozenset(position for position in reaching if position < height)
-        caught[catch] = caught.get(catch, frozenset()) | found
-    return caught
+                 handlers: dict[int, int], active: dict[int, tuple[int, ...]]) -> dict[int, frozenset[int]]:
+    """For each catch handler: the positions below its TRY's height that may be open at a THROW or
+    call made while it is registered (any of the frame's registered handlers may catch there)."""
+    caught: dict[int, set[int]] = {catch: set() for catch in handlers}
+    for index, registered in active.items():
+        if registered and code[index][0] in _THROWING:
+            for catch in registered:
+                height = handlers[catch]
+                caught[catch].update(position for position in opened[index] if position < height)
+    return {catch: frozenset(positions) for catch, positions in caught.items()}
 
 
 def _step(code: list[tuple[int, Any]], index: int, op: int, arg: Any, d: int, open_here: frozenset[int],
