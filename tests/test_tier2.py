@@ -20,7 +20,8 @@ import pytest
 from hogvm import HogError, HogVMException, compile_hog, compile_hog_with_warnings, execute_bytecode
 from hogvm.loader import bytecode_stl_chunk, load_program
 from hogvm.opcodes import Op
-from hogvm.stl import BYTECODE_STL
+from hogvm.stl import BYTECODE_STL, STL
+from hogvm.stl.registry import Builtin
 from hogvm.tier2 import STATS, Tier2Machine, compile_function, machine_for
 from tests.tier2_support import both, outcome
 
@@ -293,7 +294,6 @@ SNIPPETS = {
     "lambda called with too many arguments": "let f := (a) -> a; return f(1, 2)",
     "builtin through a variable": "let f := length; let g := arrayMap; return [f('abc'), g(x -> x, [1])]",
     "calling a non-function": "let f := 1; return f()",
-    "a builtin's own Python error": "return toUnixTimestamp({'__hogDateTime__': true})",
     "unknown function": "return nope(1)",
     "globals chains": "return [event.properties.a, event.missing, event.properties['a']]",
 }
@@ -427,3 +427,14 @@ def test_json_nesting_bound_depends_neither_on_the_tier_nor_the_callers_stack(ti
     assert from_depth(0) == from_depth(300) == [True, False, 1]
     with pytest.raises(HogVMException, match="jsonParse: the JSON is nested too deeply"):
         execute_bytecode(compile_hog("return jsonParse(b)"), globals_, tier=tier)
+
+
+def test_a_builtins_python_error_is_named_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Builtins should never raise Python errors; if one does, both tiers name it the same way."""
+
+    def broken(args: list, ctx: object) -> object:
+        return {}["missing"]
+
+    monkeypatch.setitem(STL, "brokenForTier2Test", Builtin("brokenForTier2Test", broken, 0, 1))
+    seen = both(compile_hog("let x := 1; return brokenForTier2Test(x)"))
+    assert seen["message"] == "Function brokenForTier2Test failed: KeyError: 'missing'"
