@@ -62,12 +62,20 @@ def outcome(bytecode: Any, tier: int, globals: dict[str, Any] | None = None, *, 
         if type(error) is HogVMException or type(error).__name__ == "UncaughtHogVMException":
             seen["site"] = error_site(machine)
     else:
-        seen = Outcome(result=print_hog_value(result.result), stdout=result.stdout, steps=result.steps,
+        seen = Outcome(result=printed(result.result), stdout=result.stdout, steps=result.steps,
                        divergences=result.posthog_divergences)
     seen["memory"] = machine.meter.used
     seen.tier = machine.TIER
     seen.tape = machine.tape.recorded
     return seen
+
+
+def printed(value: Any) -> str:
+    """A result as Hog prints it (or why it can not be: `fromUnixTimestamp(null)` makes such a value)."""
+    try:
+        return print_hog_value(value)
+    except HogError as error:
+        return f"<unprintable: {error}>"
 
 
 def error_site(machine: Machine) -> tuple[str, int] | None:
