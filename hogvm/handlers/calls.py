@@ -86,13 +86,19 @@ def op_call_global(m: Machine, arg: tuple[str, int]) -> None:
         push_native(m, name, argc)
         m.after_native()
     elif name in m.bytecode_stl:
-        check_depth(m)
-        target = bytecode_stl_entry(m, name, argc)
-        m.checkpoint()
-        closure = Closure(native_callable(name, argc, "bytecode_stl", target.name), [])
+        target, closure = enter_bytecode_stl(m, name, argc)
         m.call(target, 0, len(m.stack) - argc, closure)
     else:
         raise HogVMException(f"Unsupported function call: {name}")
+
+
+def enter_bytecode_stl(m: Machine, name: str, argc: int) -> tuple[Chunk, Closure]:
+    """What CALL_GLOBAL checks and counts before it runs the bytecode-STL function `name` (both
+    tiers): its chunk and the closure it runs as."""
+    check_depth(m)
+    target = bytecode_stl_entry(m, name, argc)
+    m.checkpoint()
+    return target, Closure(native_callable(name, argc, "bytecode_stl", target.name), [])
 
 
 def _call_builtin(m: Machine, name: str, builtin: Any, argc: int) -> None:

@@ -69,7 +69,9 @@ def _take(m: Machine, count: int) -> list[Any]:
     return items
 
 
-def _charge_container(m: Machine, values: int) -> None:
+def charge_container(m: Machine, values: int) -> None:
+    """Charge a container of `values` items about to be built (its items still on the stack). Tier 2
+    calls it before building arrays and tuples itself."""
     meter = m.meter
     meter.used += VALUE_COST * (values + 1)
     if meter.used > meter.limit:
@@ -79,21 +81,21 @@ def _charge_container(m: Machine, values: int) -> None:
 def op_array(m: Machine, count: int) -> None:
     if count > len(m.stack):
         raise HogVMException("Stack underflow")
-    _charge_container(m, count)
+    charge_container(m, count)
     m.stack.append(_take(m, count))
 
 
 def op_tuple(m: Machine, count: int) -> None:
     if count > len(m.stack):
         raise HogVMException("Stack underflow")
-    _charge_container(m, count)
+    charge_container(m, count)
     m.stack.append(tuple(_take(m, count)))
 
 
 def op_dict(m: Machine, count: int) -> None:
     if 2 * count > len(m.stack):
         raise HogVMException("Stack underflow")
-    _charge_container(m, 2 * count)
+    charge_container(m, 2 * count)
     items = _take(m, 2 * count)
     try:
         m.stack.append(dict(zip(items[::2], items[1::2], strict=True)))

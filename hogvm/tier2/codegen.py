@@ -127,12 +127,13 @@ class FunctionEmitter:
     """Emits one function. `emit()` returns its source lines with their origins."""
 
     def __init__(self, plan: Plan, pool: ConstantPool, name: str, builtins: dict[str, Any],
-                 chunk_globals: str | None) -> None:
+                 bytecode_stl: dict[str, Any], chunk_globals: str | None) -> None:
         self.plan = plan
         self.code = plan.chunk.code
         self.pool = pool
         self.name = name
         self.builtins = builtins  # native builtins by name, for direct calls
+        self.bytecode_stl = bytecode_stl  # functions written in Hog, by name, for direct calls
         self.chunk_globals = chunk_globals  # constant name of the chunk's own globals (None: the run's)
         self.out: list[tuple[int, str, Line]] = []
         self.indent = 0
@@ -455,7 +456,13 @@ class FunctionEmitter:
                       self.describe(sym, len(sym)))
         elif op in _BINARY:
             self.binary(index, op, st)
-        elif op in (Op.ARRAY, Op.TUPLE, Op.DICT):
+        elif op == Op.ARRAY or op == Op.TUPLE:  # tier 1's op_array / op_tuple, without the stack
+            self.line(f"charge_container(m, {arg})", index, self.describe(sym, len(sym)))  # items still there
+            atoms = self.take(st, arg)
+            items = ", ".join(atom.code for atom in atoms)
+            expr = f"[{items}]" if op == Op.ARRAY else f"({items}{',' if len(atoms) == 1 else ''})"
+            sym.append(Pending(expr, expr, index, self.describe(sym, len(sym))))
+        elif op == Op.DICT:
             atoms = self.take(st, effect(op, arg).pops)
             values = "".join(f", {atom.code}" for atom in atoms)
             expr = f"op_n(m, {handler_name(op)}, {arg}{values})"
@@ -589,6 +596,18 @@ class FunctionEmitter:
         builtin = self.builtins.get(name)
         direct = builtin is not None and builtin.min_args <= argc and (
             builtin.max_args is None or argc <= builtin.max_args)
+        if builtin is None and name in self.bytecode_stl and name != "import":
+            # a function written in Hog (arrayMap, ...), unless a host function overrides it
+            self.uses.add("fx")
+            self.line("if not fx:", index)
+            self.line(f"    s{result} = call_bytecode_stl(m, {self.pool.name(name)}, base + {result}, depth"
+                      f"{''.join(f', {atom.code}' for atom in args)})", index, below)
+            self.line("else:", index)
+            self.indent += 1
+            self.handler_call(index, Op.CALL_GLOBAL, self.pool.name(arg), result, args, below)
+            self.indent -= 1
+            sym.append(Atom(f"s{result}", is_var=True))
+            return
         if direct:  # a builtin, unless a host function of the same name overrides it
             self.uses.add("fx")
             with_result = self.describe([*sym, Atom(f"s{result}", is_var=True)], result + 1)

@@ -76,14 +76,14 @@ def _plans(chunk: Chunk, code: ChunkCode, entry: int, nargs: int, root: bool) ->
 
 def _build(chunk: Chunk, code: ChunkCode, plans: dict[tuple[int, int], Plan]) -> None:
     pool = ConstantPool()
-    builtins = stl_tables()[0]
+    builtins, bytecode_stl = stl_tables()
     chunk_globals = None if chunk.globals is None else pool.name(chunk.globals)
     text: list[str] = []
     lines: list[Line] = [Line(0)]  # by line number, from 1
     names = {}
     for (entry, nargs), plan in sorted(plans.items()):
         name = names[(entry, nargs)] = f"f{entry}_{nargs}"
-        for indent, line, origin in FunctionEmitter(plan, pool, name, builtins, chunk_globals).emit():
+        for indent, line, origin in FunctionEmitter(plan, pool, name, builtins, bytecode_stl, chunk_globals).emit():
             text.append("    " * indent + line)
             lines.append(origin)
     source = "\n".join(text) + "\n"

@@ -30,9 +30,10 @@ from hogvm.errors import (
     HogVMStepLimitExceededException,
     UncaughtHogVMException,
 )
-from hogvm.handlers.calls import account_builtin_result, builtin_failure, op_get_global
+from hogvm.handlers.calls import account_builtin_result, builtin_failure, enter_bytecode_stl, op_get_global
 from hogvm.handlers.closures import close_upvalue, make_closure
 from hogvm.handlers.control import is_error_value
+from hogvm.handlers.stack import charge_container
 from hogvm.loader import Chunk
 from hogvm.memory import VALUE_COST, live_cost
 from hogvm.values import Closure
@@ -95,6 +96,16 @@ def call(m: Tier2Machine, handler: Any, operand: Any, height: int, depth: int, *
     return stack.pop()
 
 
+
+
+def call_bytecode_stl(m: Tier2Machine, name: str, base: int, depth: int, *args: Any) -> Any:
+    """CALL_GLOBAL of a bytecode-STL function (`arrayMap`, ...) with `args` from absolute stack index
+    `base`, from call depth `depth`: tier 1's checks, then its compiled body, called directly."""
+    argc = len(args)
+    m.depth = depth
+    m.height = base + argc  # the stack's height at the check: with the arguments, as on tier 1
+    chunk, closure = enter_bytecode_stl(m, name, argc)
+    return _function(chunk, 0, argc)(m, base, depth + 1, closure, *args)
 
 
 def get_global(m: Machine, count: int, *names: Any) -> Any:
@@ -168,7 +179,7 @@ def rebinds(m: Machine) -> bool:
 HELPERS = {
     "op2": op2, "op_n": op_n, "op_void": op_void, "call": call, "builtin_result": account_builtin_result,
     "builtin_failure": builtin_failure, "HogError": HogError, "Exception": Exception,
-    "get_global": get_global, "get_global_of": get_global_of, "make_closure": make_closure,
+    "call_bytecode_stl": call_bytecode_stl, "charge_container": charge_container, "get_global": get_global, "get_global_of": get_global_of, "make_closure": make_closure,
     "close": close, "throw": throw, "drop_handlers": drop_handlers, "depth_exceeded": depth_exceeded,
     "fail": fail, "finish": finish, "rebinds": rebinds, "Throw": Throw, "Closure": Closure, "type": type, "len": len,
     # the types fast paths test for (the namespace has no Python builtins)
