@@ -53,12 +53,12 @@ def node_vm() -> Iterator[NodeHogVM]:
 
 
 # --- both execution tiers ------------------------------------------------------------------------
-# A module runs Hog code if it names one of the ways in: the VM, the harness, the command line, the
-# PostHog VM oracle. Its tests then run once per tier, with the tier as the process default (and in
+# A module runs Hog code if it names one of the ways in: the VM, the harness, the tagging pipeline and
+# its conditions, the command line, the PostHog VM oracle. Its tests then run once per tier, with the tier as the process default (and in
 # HOG_VM_TIER, which subprocesses such as `hog-test` read), so calls that do not choose a tier
 # (sampler.test_hog, the CLI, helpers) run on it too. Tests that pass `tier=` keep their choice.
 _RUNS_HOG = re.compile(r"execute_bytecode|run_hog_tagger|test_hog\b|handle_test_hog_request|hog-test|hogtest|"
-                       r"node_vm")
+                       r"node_vm|sampler\.pipeline|sampler\.conditions")
 TIERS = [int(tier) for tier in os.environ.get("HOG_TEST_TIERS", "1,2").split(",")]
 _runs_hog: dict[str, bool] = {}
 
