@@ -20,6 +20,7 @@ import pytest
 from hogvm import HogError, HogVMException, compile_hog, compile_hog_with_warnings, execute_bytecode
 from hogvm.loader import bytecode_stl_chunk, load_program
 from hogvm.opcodes import Op
+from hogvm.printing import print_hog_value
 from hogvm.stl import BYTECODE_STL, STL
 from hogvm.stl.registry import Builtin
 from hogvm.tier2 import STATS, Tier2Machine, compile_function, machine_for
@@ -189,6 +190,21 @@ def test_hostile_strings_in_every_position_stay_data(text: str) -> None:
         assert outcome(bytecode, 1, globals_) == outcome(bytecode, 2, globals_, require_tier2=True)
         for source in compiled_sources(bytecode):
             assert text not in source or text in ("s0", "k0", "m.executed")
+            assert_only_generated_names(source)
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_module_names_stay_data(text: str) -> None:
+    module = [*H, Op.STRING, text, Op.IN_COHORT, Op.RETURN]  # an opcode no VM runs: its error names the chunk
+    program = {"root": {"bytecode": [*H, Op.STRING, text, Op.CALL_GLOBAL, "import", 1, Op.RETURN]},
+               text: {"bytecode": module, "globals": {text: text}}}
+    assert "Unexpected node" in both(program)["message"]
+    program[text]["bytecode"] = [*H, Op.STRING, text, Op.GET_GLOBAL, 1, Op.RETURN]
+    assert both(program)["result"] == print_hog_value(text)
+    compiled = load_program(program)
+    for chunk in (compiled.root, *compiled.chunks.values()):
+        compile_function(chunk, 0, 0, root=chunk is compiled.root)
+        for source in chunk.tier2.sources:
             assert_only_generated_names(source)
 
 
