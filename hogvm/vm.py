@@ -16,8 +16,10 @@ Design (in the manner of Lua's lvm.c or clox: decode once, then a table of small
 - semantics: each opcode is a small named handler `op_xxx(m, operand)` in `hogvm/handlers/`,
   grouped by concern (stack and data, arithmetic and comparison, control flow and exceptions,
   calls, closures). Handlers only touch the machine's state and call operators.py for value
-  operations, memory.py for accounting. A second execution tier can reuse the handlers and the
-  machine unchanged.
+  operations, memory.py for accounting. Tier 2 (hogvm/tier2/) compiles the same instructions to
+  Python functions and runs every handler it does not inline on a `Machine` subclass, which
+  replaces only what depends on where frames live (`call`, `call_depth`, `checkpoint`,
+  `steps_now`, `active_frames`, `_measure_live`, `_run`).
 - state: one `Machine` (this module) holds everything a run has: the value stack, the running
   frame (`chunk`, `code`, `ip`, `base`, `closure`), the callers' frames, open upvalues, the throw
   stack, the step count and limits, the memory meter, stdout. It is also the `StlContext` handed
