@@ -26,7 +26,7 @@ from sampler.models import (
     first_line,
     validation_error_body,
 )
-from sampler.runner import run_hog_tagger
+from sampler.runner import TAGGER_TIMEOUT_S, run_hog_tagger
 from sampler.sampling import SampledEvent, sample_events
 from sampler.store import EventStore
 
@@ -40,61 +40,83 @@ def test_hog(
     tags: Iterable[Mapping[str, Any] | TagDefinition | str] = (),
     store: EventStore | None = None,
     now: datetime | None = None,
+    project_id: int | None = None,
 ) -> TestHogResponse:
     """Compile `source`, run it on the newest `sample_count` generations of the 7 days before `now`.
 
     `tags` are `{name, description}` mappings (a bare string is shorthand for `{name}`); with no
-    tags every returned name is kept. `store` defaults to the embedded default database.
+    tags every returned name is kept. `store` defaults to the embedded default database;
+    `project_id` limits the sample to one project's events.
     Raises pydantic's ValidationError for a request the endpoint would reject with status 400.
     """
     request = TestHogRequest.model_validate(
         {"source": source, "sample_count": sample_count, "tags": [_tag_input(tag) for tag in tags]}
     )
-    return _answer(request, store, now)
+    return _answer(request, store, now, project_id)
 
 
 test_hog.__test__ = False  # type: ignore[attr-defined]  # a library function, not a pytest test
 
 
 def handle_test_hog_request(
-    body: Any, *, store: EventStore | None = None, now: datetime | None = None
+    body: Any, *, store: EventStore | None = None, now: datetime | None = None, project_id: int | None = None
 ) -> tuple[int, dict[str, Any]]:
     """The endpoint itself: a request body in, `(HTTP status, JSON body)` out."""
-    try:
-        request = TestHogRequest.model_validate(body if isinstance(body, Mapping) else {})
-    except ValidationError as exc:
-        return 400, validation_error_body(exc)
-    response = _answer(request, store, now)
+    request = parse_test_hog_request(body)
+    if isinstance(request, dict):
+        return 400, request
+    response = _answer(request, store, now, project_id)
     return response.status_code, response.model_dump()
 
 
-def _answer(request: TestHogRequest, store: EventStore | None, now: datetime | None) -> TestHogResponse:
+def parse_test_hog_request(body: Any) -> TestHogRequest | dict[str, Any]:
+    """The validated request, or the endpoint's 400 body (`{"error": {field: [messages]}}`)."""
+    if not isinstance(body, Mapping):
+        kind = "null" if body is None else type(body).__name__
+        return {"error": {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {kind}."]}}
+    try:
+        return TestHogRequest.model_validate(body)
+    except ValidationError as exc:
+        return validation_error_body(exc)
+
+
+def answer_test_hog(
+    source: str, events: list[SampledEvent], valid_tag_names: set[str], *, timeout: float = TAGGER_TIMEOUT_S
+) -> TestHogResponse:
+    """Compile `source` and tag the sampled `events`: the part of `test_hog` that runs tagger code.
+
+    A plain function of picklable values, so that a server can run it in a worker process.
+    As in PostHog, a compile error wins over an empty sample.
+    """
     from hogvm import HogError, compile_hog
 
     try:
-        bytecode = compile_hog(request.source)
+        bytecode = compile_hog(source)
     except HogError as exc:
         return TestHogResponse(error=f"Compilation error: {first_line(exc)}")
     except RecursionError:
         return TestHogResponse(error="Compilation error: the program is nested too deeply")
+    if not events:
+        return TestHogResponse(results=[], message=NO_EVENTS_MESSAGE)
+    return TestHogResponse(results=[_tag_one(bytecode, event, valid_tag_names, timeout) for event in events])
 
+
+def _answer(
+    request: TestHogRequest, store: EventStore | None, now: datetime | None, project_id: int | None
+) -> TestHogResponse:
     if store is None:
         from sampler.seed import default_store
 
         store = default_store()
-    events = sample_events(store, request.sample_count, now=now)
-    if not events:
-        return TestHogResponse(results=[], message=NO_EVENTS_MESSAGE)
-
-    valid_tag_names = {tag.name for tag in request.tags}
-    return TestHogResponse(results=[_tag_one(bytecode, event, valid_tag_names) for event in events])
+    events = sample_events(store, request.sample_count, now=now, project_id=project_id)
+    return answer_test_hog(request.source, events, {tag.name for tag in request.tags})
 
 
-def _tag_one(bytecode: list[Any], event: SampledEvent, valid_tag_names: set[str]) -> TestHogResult:
+def _tag_one(bytecode: list[Any], event: SampledEvent, valid_tag_names: set[str], timeout: float) -> TestHogResult:
     if event.problem is not None:
         return TestHogResult(event_uuid=event.uuid, trace_id=None, input_preview="", output_preview="", tags=[],
                              reasoning="", error=event.problem)
-    outcome = run_hog_tagger(bytecode, event.as_event_data(), valid_tag_names)
+    outcome = run_hog_tagger(bytecode, event.as_event_data(), valid_tag_names, timeout=timeout)
     input_raw, output_raw = extract_event_io(event.event, event.properties)
     return TestHogResult(
         event_uuid=event.uuid,
