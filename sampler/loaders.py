@@ -239,7 +239,7 @@ def insert(conn: duckdb.DuckDBPyConnection, dump: DumpFile, table: str, *, shift
             SELECT row_number() OVER () AS _row, {_NORMALISED_SQL}
             FROM (SELECT {_KINDS_SQL} FROM ({_source_sql(conn, dump)}))
         ) AS s
-        WHERE NOT EXISTS (SELECT 1 FROM {table} AS e WHERE e.uuid = s.uuid)
+        WHERE NOT EXISTS (SELECT 1 FROM {table} AS e WHERE e.uuid = s.uuid AND e.project_id = {int(project_id)})
         {keep_first}
     """
     try:

@@ -5,7 +5,7 @@
 
 A store is safe to share between threads: every query runs on its own DuckDB cursor, and loads
 are serialised by a lock. Loads are all-or-nothing, and a reload of the same dump adds nothing
-(identity is `uuid`).
+(identity is `uuid` within a project).
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ class EventStore:
         project_id: int = DEFAULT_PROJECT_ID,
     ) -> LoadReport:
         """Import dumps (all of them or none) into project `project_id`. Events already in the store
-        (by uuid, in any project) are skipped.
+        (by uuid, in that project) are skipped.
 
         `rebase_newest_to` shifts every loaded timestamp by one interval so that the newest event
         of the loaded files lands at that instant (used to keep the embedded sample recent).

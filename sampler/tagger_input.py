@@ -221,3 +221,36 @@ def compile_property_filters(properties: list[dict[str, Any]]) -> dict[str, Any]
     except Exception as exc:  # its contract is to never raise; a bug there must not fail the save
         return {"bytecode": None, "bytecode_error": f"Could not compile the filters: {type(exc).__name__}: {exc}"}
     return {"bytecode": compiled.get("bytecode"), "bytecode_error": compiled.get("bytecode_error")}
+
+
+# -- list filters ------------------------------------------------------------------------------------
+
+ORDER_CHOICES = tuple(f"{sign}{name}" for name in ("created_at", "updated_at", "name") for sign in ("", "-"))
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def parse_list_filters(params: Mapping[str, str]) -> dict[str, Any]:
+    """`enabled`, `id__in`, `search` and `order_by` of a list request, read as PostHog's django-filter
+    FilterSet reads them: an unreadable `enabled` is ignored, a bad `order_by` term or UUID is an error,
+    empty values filter nothing. Returns keyword arguments for `sampler.registry.TaggerQuery`.
+    """
+    filters: dict[str, Any] = {}
+    if params.get("search"):
+        filters["search"] = params["search"]
+    enabled = _BOOLEANS.get((params.get("enabled") or "").lower())
+    if enabled is not None:
+        filters["enabled"] = enabled
+    terms = [term.strip() for term in (params.get("order_by") or "").split(",") if term.strip()]
+    for term in terms:
+        if term not in ORDER_CHOICES:
+            raise field_error(("order_by",), "invalid_choice",
+                              f"Select a valid choice. {term} is not one of the available choices.", term)
+    if terms:
+        filters["order_by"] = tuple(terms)
+    ids = [item.strip() for item in (params.get("id__in") or "").split(",") if item.strip()]
+    if ids:
+        try:
+            filters["ids"] = tuple(str(uuid.UUID(item)) for item in ids)
+        except ValueError:
+            raise field_error(("id__in",), "invalid", "Enter a valid UUID.", params["id__in"]) from None
+    return filters
