@@ -71,9 +71,10 @@ def handle_test_hog_request(
 
 def parse_test_hog_request(body: Any) -> TestHogRequest | dict[str, Any]:
     """The validated request, or the endpoint's 400 body (`{"error": {field: [messages]}}`)."""
+    if body is None:
+        return {"error": {"non_field_errors": ["This field may not be null."]}}
     if not isinstance(body, Mapping):
-        kind = "null" if body is None else type(body).__name__
-        return {"error": {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {kind}."]}}
+        return {"error": {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {type(body).__name__}."]}}
     try:
         return TestHogRequest.model_validate(body)
     except ValidationError as exc:

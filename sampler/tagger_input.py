@@ -141,6 +141,8 @@ class TaggerCreate(TaggerPatch):
 
 def parse_tagger_body(body: Any, *, partial: bool) -> TaggerPatch:
     """Validate a request body. A body that is not a JSON object fails as DRF fails it."""
+    if body is None:
+        raise field_error((), "null", "This field may not be null.")
     if not isinstance(body, Mapping):
         raise field_error((), "invalid", f"Invalid data. Expected a dictionary, but got {type(body).__name__}.", body)
     model = TaggerPatch if partial else TaggerCreate
