@@ -21,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import math
 import multiprocessing
+import os
+import select
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +35,7 @@ from sampler.errors import SamplerError
 # Modules every worker needs, imported once in the fork server instead of in each new worker.
 _PRELOAD = ["sampler.api"]
 WATCHDOG_INTERVAL_S = 0.25
+OWNER_POLL_S = 1.0
 
 
 class PoolBusy(SamplerError):
@@ -68,7 +71,8 @@ class TaggerPool:
         self._watchdog.start()
 
     def _new_executor(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context,
+                                   initializer=_exit_with, initargs=(os.getpid(),))
 
     # -- use ---------------------------------------------------------------------------------------
 
@@ -151,7 +155,7 @@ class TaggerPool:
                 self._replace(executor)
 
     def close(self) -> None:
-        """Stop the workers (running tasks are abandoned)."""
+        """Stop the workers (running tasks are abandoned). Closing twice is harmless."""
         self._closed.set()
         with self._lock:
             executor = self._executor
@@ -176,3 +180,29 @@ def _kill(executor: ProcessPoolExecutor) -> None:
 
 def _pause(seconds: float) -> None:
     time.sleep(seconds)
+
+
+def _exit_with(owner_pid: int) -> None:
+    """Worker start-up: exit when the process that owns the pool is gone, however it went (SIGKILL
+    included). Idle workers wait on a queue whose ends they hold themselves, so nothing else would
+    ever tell them, and they would keep the fork server alive too."""
+    threading.Thread(target=_watch_owner, args=(owner_pid,), name="owner-watch", daemon=True).start()
+
+
+def _watch_owner(owner_pid: int) -> None:
+    try:
+        handle = os.pidfd_open(owner_pid)  # Linux: readable once the process has exited
+    except (AttributeError, OSError):
+        handle = None
+    while True:
+        if handle is not None:
+            if select.select([handle], [], [], OWNER_POLL_S)[0]:
+                os._exit(0)
+        else:
+            time.sleep(OWNER_POLL_S)
+            try:
+                os.kill(owner_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass

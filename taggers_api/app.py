@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
@@ -26,7 +28,15 @@ REQUEST_SCHEMAS = {"TaggerRequest": TaggerCreate, "PatchedTaggerRequest": Tagger
 
 
 def create_app(services: Services) -> FastAPI:
-    app = FastAPI(title="hog-tagger Taggers API", version="1.0.0", openapi_url=None, docs_url=None,
+    """The app over opened `services`; it closes them when the server shuts down (uvicorn re-raises
+    SIGTERM/SIGINT after its shutdown, so code after `uvicorn.run` may never run)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        services.close()
+
+    app = FastAPI(title="hog-tagger Taggers API", version="1.0.0", openapi_url=None, docs_url=None, lifespan=lifespan,
                   redoc_url=None, default_response_class=JSONBody,
                   description="PostHog's Taggers API, served locally: list, create, retrieve, update and "
                               "soft-delete taggers, and try Hog code on recent generations with test_hog.")

@@ -39,6 +39,7 @@ class Services:
         return cls(settings, store, registry, pool)
 
     def close(self) -> None:
+        """Stop the workers, let go of the database. Closing twice is harmless."""
         self.pool.close()
         if self.store.path is not None:
             with contextlib.suppress(OSError):

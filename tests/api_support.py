@@ -113,6 +113,8 @@ class ApiServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> ApiServer:
+        if self.process is not None:
+            raise RuntimeError("this server is already running")
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         for _attempt in range(3):  # a free port can be taken between probing and binding
             self.port = free_port()
