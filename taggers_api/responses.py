@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 
 def dump_json(content: Any) -> bytes:
@@ -15,8 +15,6 @@ def dump_json(content: Any) -> bytes:
         "utf-8", "backslashreplace")
 
 
-class JSONBody(Response):
-    media_type = "application/json"
-
+class JSONBody(JSONResponse):
     def render(self, content: Any) -> bytes:
         return dump_json(content)

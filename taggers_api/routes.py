@@ -128,7 +128,8 @@ def add_tagger_routes(router: APIRouter, path: str, operation_prefix: str) -> No
           responses={201: {"model": schemas.Tagger}, **_BODY_ERRORS, **_ERRORS})
     route(["POST"], "/test_hog", test_hog, "test_hog_create", openapi_extra=_request_body("TestHogTaggerRequest"),
           responses={200: {"model": schemas.TestHogTaggerResponse},
-                     400: {"model": schemas.TestHogTaggerError, "description": "Invalid request or compile error"},
+                     400: {"model": schemas.TestHogTaggerError | schemas.Error,
+                           "description": "Invalid request or compile error ({error}), or unreadable JSON"},
                      503: {"model": schemas.Error, "description": "Every tagger worker is busy (see Retry-After)"},
                      **_ERRORS})
     route(["GET"], detail, retrieve_tagger, "retrieve",
