@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
-
-def dump_json(content: Any) -> bytes:
-    """Compact JSON in UTF-8. A lone surrogate a tagger produced becomes its JSON escape (`\\ud800`),
-    which is what `backslashreplace` writes inside a string, instead of failing the response."""
-    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
-        "utf-8", "backslashreplace")
+from sampler.registry import to_json_bytes
 
 
 class JSONBody(JSONResponse):
+    """A response from a JSON-able value (compact UTF-8, see `to_json_bytes`)."""
+
     def render(self, content: Any) -> bytes:
-        return dump_json(content)
+        return to_json_bytes(content)
+
+
+class RawJSON(Response):
+    """A response whose body is JSON already (a tagger's cached `api_json`, a page made of them)."""
+
+    media_type = "application/json"

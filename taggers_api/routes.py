@@ -19,7 +19,7 @@ from sampler.tagger_input import ORDER_CHOICES
 from taggers_api import schemas, taggers
 from taggers_api.auth import READ, WRITE, authorize
 from taggers_api.body import read_json
-from taggers_api.responses import JSONBody
+from taggers_api.responses import JSONBody, RawJSON
 from taggers_api.services import Services
 
 PREFIXES = {"environments": "/api/environments/{project_id}/taggers", "projects": "/api/projects/{project_id}/taggers"}
@@ -74,7 +74,7 @@ def add_tagger_routes(router: APIRouter, path: str, operation_prefix: str) -> No
         """List all taggers."""
         s = services(request)
         caller = authorize(s.registry, request, project_id, READ)
-        return JSONBody(taggers.list_page(s, caller, request.query_params, str(request.url)))
+        return RawJSON(taggers.list_page(s, caller, request.query_params, str(request.url)))
 
     async def create_tagger(request: Request, project_id: str) -> Response:
         """Create a tagger."""
@@ -82,13 +82,13 @@ def add_tagger_routes(router: APIRouter, path: str, operation_prefix: str) -> No
         caller = authorize(s.registry, request, project_id, WRITE)
         body = await _body(request)
         tagger = await run_in_threadpool(taggers.create, s, caller, body)
-        return JSONBody(tagger.api_body(), status_code=201)
+        return RawJSON(tagger.api_json, status_code=201)
 
     async def retrieve_tagger(request: Request, project_id: str, id: str) -> Response:
         """Retrieve a tagger."""
         s = services(request)
         caller = authorize(s.registry, request, project_id, READ)
-        return JSONBody(taggers.retrieve(s, caller, id).api_body())
+        return RawJSON(taggers.retrieve(s, caller, id).api_json)
 
     def updater(partial: bool) -> Callable[..., Any]:
         async def update_tagger(request: Request, project_id: str, id: str) -> Response:
@@ -96,7 +96,7 @@ def add_tagger_routes(router: APIRouter, path: str, operation_prefix: str) -> No
             caller = authorize(s.registry, request, project_id, WRITE)
             body = await _body(request)
             tagger = await run_in_threadpool(taggers.update, s, caller, id, body, partial=partial)
-            return JSONBody(tagger.api_body())
+            return RawJSON(tagger.api_json)
 
         update_tagger.__doc__ = "Update a tagger (only the fields given)." if partial else "Replace a tagger."
         return update_tagger
