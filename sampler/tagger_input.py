@@ -10,7 +10,7 @@ and `Tagger.save()` validate it.
 - `prepare_tagger_write(body, existing)` then makes the checks that span fields (PostHog's
   `validate()` and `save()`): the config must suit the type, changing the type needs a new config,
   the Hog source is compiled into `tagger_config.bytecode`, and every condition's property filters
-  are compiled into its `bytecode` / `bytecode_error`.
+  are compiled into its `bytecode` / `bytecode_error` (`sampler.filters.compile_condition`).
 
 Errors are pydantic ValidationErrors whose first item is the one PostHog would report.
 """
@@ -33,6 +33,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from sampler.drf import field_error
+from sampler.filters import compile_condition
 from sampler.models import LLMProvider, TaggerCondition, TaggerType, validate_tagger_config
 
 MAX_NAME_LENGTH = 400
@@ -182,7 +183,9 @@ def prepare_tagger_write(body: TaggerPatch, existing: Mapping[str, Any] | None) 
         changes["tagger_config"] = _checked_config(tagger_type, changes["tagger_config"])
 
     conditions = changes.get("conditions", existing["conditions"] if existing else [])
-    changes["conditions"] = [compile_condition(_condition_fields(c)) for c in conditions]
+    # As PostHog's Tagger.save: every condition (re)compiled, relative dates such as -7d resolved now.
+    changes["conditions"] = [TaggerCondition.model_validate(compile_condition(_condition_fields(c))).model_dump()
+                             for c in conditions]
     if "model_configuration" in changes and changes["model_configuration"] is not None:
         changes["model_configuration"] = changes["model_configuration"].model_dump()
     return changes
@@ -203,26 +206,6 @@ def _checked_config(tagger_type: str, config: Any) -> dict[str, Any]:
         where = ".".join(str(part) for part in first["loc"])
         message = f"{where}: {first['msg']}" if where else first["msg"]
         raise field_error(("tagger_config",), "invalid", message, config) from None
-
-
-def compile_condition(condition: Mapping[str, Any]) -> dict[str, Any]:
-    """A condition with its property filters compiled into `bytecode` and `bytecode_error`."""
-    compiled = compile_property_filters(list(condition.get("properties", [])))
-    return TaggerCondition.model_validate({**condition, **compiled}).model_dump()
-
-
-def compile_property_filters(properties: list[dict[str, Any]]) -> dict[str, Any]:
-    """`{"bytecode", "bytecode_error"}` for a condition's property filters (PostHog's
-    `compile_filters_bytecode`); the one place the API reaches the filter compiler."""
-    try:
-        from sampler.filters import compile_filters
-    except ImportError:  # the filter compiler lands in another branch; until then, say so
-        return {"bytecode": None, "bytecode_error": "Property filters cannot be compiled yet (sampler.filters)"}
-    try:
-        compiled = compile_filters(properties)
-    except Exception as exc:  # its contract is to never raise; a bug there must not fail the save
-        return {"bytecode": None, "bytecode_error": f"Could not compile the filters: {type(exc).__name__}: {exc}"}
-    return {"bytecode": compiled.get("bytecode"), "bytecode_error": compiled.get("bytecode_error")}
 
 
 # -- list filters ------------------------------------------------------------------------------------

@@ -324,3 +324,41 @@ def test_saved_taggers_reach_the_store(server: ApiServer, world: World, tmp_path
             assert stored.tagger_config["bytecode"][:2] == ["_H", 1]
     finally:
         server.start()
+
+
+# -- conditions ---------------------------------------------------------------------------------------
+
+FILTERS = [{"key": "$ai_model", "value": "gpt", "operator": "icontains", "type": "event"},
+           {"key": "email", "value": ["a@example.com", "b@example.com"], "operator": "exact", "type": "person"}]
+
+
+def test_conditions_are_compiled_on_save(api: httpx.Client) -> None:
+    from sampler.filters import compile_filters
+
+    created = create(api, hog_tagger(conditions=[
+        {"id": "gpt", "rollout_percentage": 30, "properties": FILTERS, "bytecode": ["_H", 1, 99]},
+        {"id": "all"},
+        {"id": "broken", "properties": [{"key": "$ai_model", "operator": "no_such_operator", "type": "event"}]},
+    ]))
+    gpt, everything, broken = created["conditions"]
+    assert (gpt["bytecode"], gpt["bytecode_error"]) == (compile_filters(FILTERS)["bytecode"], None)
+    assert gpt["properties"] == FILTERS and gpt["rollout_percentage"] == 30
+    assert everything["bytecode"] == compile_filters([])["bytecode"] and everything["properties"] == []
+    assert broken["bytecode"] is None and "no_such_operator" in broken["bytecode_error"]
+    # PATCHing other fields recompiles conditions too, as PostHog's save() does; they stay the same.
+    renamed = api.patch(f"{BASE}{created['id']}/", json={"name": "renamed"}).json()
+    assert renamed["conditions"] == created["conditions"]
+
+
+def test_saved_taggers_feed_the_tagging_pipeline(api: httpx.Client) -> None:
+    """The live and batch pipelines take the API's tagger shape: what we store, they run."""
+    from sampler.pipeline import prepare_tagger
+
+    created = create(api, hog_tagger("return ['billing']", enabled=True, conditions=[
+        {"id": "gpt", "properties": FILTERS[:1]}]))
+    tagger = prepare_tagger(created)
+    event = {"uuid": str(uuid.uuid4()), "event": "$ai_generation", "distinct_id": "u", "timestamp":
+             "2026-01-01T00:00:00Z", "properties": {"$ai_model": "gpt-4o", "$ai_input": "hi"}}
+    outcome = tagger(event)
+    assert outcome.tagged and list(outcome.tags) == ["billing"]
+    assert not tagger({**event, "properties": {"$ai_model": "claude"}}).tagged
