@@ -139,6 +139,9 @@ def test_unknown_paths_and_methods(api: httpx.Client) -> None:
     body = posthog_error(api.put(BASE, json={}), 405, "invalid_request", "method_not_allowed")
     assert body["detail"] == 'Method "PUT" not allowed.'
     assert api.get(f"{BASE}test_hog/").status_code == 404  # GET reads it as a tagger id, which it is not
+    # A method the path does not have is refused before the key is looked at (PostHog: after).
+    anonymous = httpx.put(f"{api.base_url}{BASE}", json={})
+    assert anonymous.status_code == 405 and anonymous.json()["code"] == "method_not_allowed"
 
 
 def test_deep_values_inside_the_limit_are_stored(api: httpx.Client) -> None:
