@@ -401,12 +401,10 @@ class Registry:
         for user in self._users.values():
             if user.email.lower() == email.lower():
                 return user
-        with self._write_lock:  # ids are handed out in order; users are created rarely
-            next_id = max(self._users, default=0) + 1
-        self._apply([("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?)",
-                      [next_id, str(uuid.uuid4()), random_token(24), email.split("@", 1)[0], "", email, _now()])],
+        self._apply([("INSERT INTO users SELECT coalesce(max(id), 0) + 1, ?, ?, ?, ?, ?, ? FROM users",
+                      [str(uuid.uuid4()), random_token(24), email.split("@", 1)[0], "", email, _now()])],
                     self._reload)
-        return self._users[next_id]
+        return next(user for user in self._users.values() if user.email == email)
 
     # -- personal API keys ---------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 60.0
@@ -186,3 +187,32 @@ def llm_tagger(**overrides: object) -> dict:
 
 def hog_tagger(source: str = "return ['billing']", **overrides: object) -> dict:
     return {"name": "Hog tagger", "tagger_type": "hog", "tagger_config": {"source": source}, **overrides}
+
+
+def module_server(tag: str, *, events_per_project: int = 12, **server_options: object) -> tuple[object, object]:
+    """The `world` and `server` fixtures of a test module: one database and one server per module.
+
+        world, server = module_server("api-list", workers=2)
+    """
+
+    @pytest.fixture(scope="module", name="world")
+    def world_fixture(tmp_path_factory: pytest.TempPathFactory) -> World:
+        return build_world(tmp_path_factory.mktemp(tag), events_per_project=events_per_project)
+
+    @pytest.fixture(scope="module", name="server")
+    def server_fixture(world: World) -> Iterator[ApiServer]:
+        with running(world.db, **server_options) as server:
+            yield server
+
+    return world_fixture, server_fixture
+
+
+def module_client(role: str) -> object:
+    """An `api` fixture: an HTTP client of the module's server with the key of `role`."""
+
+    @pytest.fixture(scope="module", name="api")
+    def client_fixture(server: ApiServer, world: World) -> Iterator[httpx.Client]:
+        with server.client(world.keys[role]) as client:
+            yield client
+
+    return client_fixture

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.api_support import ApiServer, World, build_world, llm_tagger, running
+from tests.api_support import ApiServer, World, llm_tagger, module_server
 
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    return build_world(tmp_path_factory.mktemp("api-auth"))
-
-
-@pytest.fixture(scope="module")
-def server(world: World) -> Iterator[ApiServer]:
-    with running(world.db) as server:
-        yield server
+world, server = module_server("api-auth")
 
 
 @pytest.fixture(scope="module")

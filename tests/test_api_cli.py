@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pytest
 
-from hogtest.main import main
 from sampler.registry import Registry, hash_key
 from sampler.store import EventStore
 from tests.api_support import generations, write_jsonl
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(args))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture(autouse=True)
-def private_default_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    path = tmp_path / "default.duckdb"
-    monkeypatch.setenv("HOG_TAGGER_DB", str(path))
-    return path
+from tests.test_cli import cli, private_default_db  # noqa: F401  (the autouse fixture applies here too)
 
 
 def test_keys_create_prints_the_key_once_on_the_last_line(capsys, tmp_path: Path) -> None:
@@ -119,10 +104,10 @@ def test_load_into_a_project_and_projects_list(capsys, tmp_path: Path) -> None:
     assert tokens[1] != tokens[2]
 
 
-def test_default_database_is_used_without_db(capsys, private_default_db: Path) -> None:
+def test_default_database_is_used_without_db(capsys) -> None:
     code, out, _ = cli(capsys, "projects", "list")
     assert code == 0 and "Default project" in out
-    assert private_default_db.exists()
+    assert Path(os.environ["HOG_TAGGER_DB"]).exists()  # the private default database of test_cli
 
 
 @pytest.mark.parametrize("args", [["--workers", "0"], ["--queue", "-1"], ["--tagger-timeout", "0"],

@@ -11,27 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.api_support import ApiServer, World, build_world, llm_tagger, running
+from tests.api_support import llm_tagger, module_client, module_server
 
 BASE = "/api/environments/1/taggers/"
 LIMIT = 64 * 1024  # the server below runs with a small body limit
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    return build_world(tmp_path_factory.mktemp("api-errors"))
-
-
-@pytest.fixture(scope="module")
-def server(world: World) -> Iterator[ApiServer]:
-    with running(world.db, extra=("--max-body-bytes", str(LIMIT))) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def api(server: ApiServer, world: World) -> Iterator[httpx.Client]:
-    with server.client(world.keys["rw"]) as client:
-        yield client
+world, server = module_server("api-errors", extra=("--max-body-bytes", str(LIMIT)))
+api = module_client("rw")
 
 
 @pytest.fixture(scope="module")

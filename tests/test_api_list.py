@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from tests.api_support import ApiServer, World, build_world, llm_tagger, running
+from tests.api_support import ApiServer, llm_tagger, module_client, module_server
 
 BASE = "/api/environments/3/taggers/"  # project 3 holds exactly the taggers made here
 NAMES = ["delta", "Alpha", "charlie", "bravo", "echo"]
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    return build_world(tmp_path_factory.mktemp("api-list"))
-
-
-@pytest.fixture(scope="module")
-def server(world: World) -> Iterator[ApiServer]:
-    with running(world.db) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def api(server: ApiServer, world: World) -> Iterator[httpx.Client]:
-    with server.client(world.keys["star"]) as client:
-        yield client
+world, server = module_server("api-list")
+api = module_client("star")
 
 
 @pytest.fixture(scope="module")

@@ -9,20 +9,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api_support import LLM_CONFIG, ApiServer, World, build_world, hog_tagger, llm_tagger, running
+from tests.api_support import (
+    LLM_CONFIG,
+    ApiServer,
+    World,
+    hog_tagger,
+    llm_tagger,
+    module_server,
+)
 
 BASE = "/api/environments/1/taggers/"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    return build_world(tmp_path_factory.mktemp("api-taggers"))
-
-
-@pytest.fixture(scope="module")
-def server(world: World) -> Iterator[ApiServer]:
-    with running(world.db) as server:
-        yield server
+world, server = module_server("api-taggers")
 
 
 @pytest.fixture

@@ -6,25 +6,16 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.api_support import ApiServer, World, build_world, running
+from tests.api_support import ApiServer, World, module_server
 
 TEST_HOG = "/api/environments/{project}/taggers/test_hog/"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    return build_world(tmp_path_factory.mktemp("api-test-hog"))
-
-
-@pytest.fixture(scope="module")
-def server(world: World) -> Iterator[ApiServer]:
-    with running(world.db, workers=2, queue=0, tagger_timeout=1.0) as server:
-        yield server
+world, server = module_server("api-test-hog", workers=2, queue=0, tagger_timeout=1.0)
 
 
 def post(server: ApiServer, key: str, body: object, project: int = 1) -> httpx.Response:
