@@ -26,7 +26,7 @@ from sampler.models import (
     first_line,
     validation_error_body,
 )
-from sampler.runner import TAGGER_TIMEOUT_S, run_hog_tagger
+from sampler.runner import run_hog_tagger
 from sampler.sampling import SampledEvent, sample_events
 from sampler.store import EventStore
 
@@ -82,7 +82,7 @@ def parse_test_hog_request(body: Any) -> TestHogRequest | dict[str, Any]:
 
 
 def answer_test_hog(
-    source: str, events: list[SampledEvent], valid_tag_names: set[str], *, timeout: float = TAGGER_TIMEOUT_S
+    source: str, events: list[SampledEvent], valid_tag_names: set[str], *, timeout: float | None = None
 ) -> TestHogResponse:
     """Compile `source` and tag the sampled `events`: the part of `test_hog` that runs tagger code.
 
@@ -113,7 +113,8 @@ def _answer(
     return answer_test_hog(request.source, events, {tag.name for tag in request.tags})
 
 
-def _tag_one(bytecode: list[Any], event: SampledEvent, valid_tag_names: set[str], timeout: float) -> TestHogResult:
+def _tag_one(bytecode: list[Any], event: SampledEvent, valid_tag_names: set[str],
+             timeout: float | None) -> TestHogResult:
     if event.problem is not None:
         return TestHogResult(event_uuid=event.uuid, trace_id=None, input_preview="", output_preview="", tags=[],
                              reasoning="", error=event.problem)

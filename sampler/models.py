@@ -165,11 +165,12 @@ class TaggerCondition(BaseModel):
     saved, never taken from a client.
     """
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="allow")
 
     id: str = Field(..., max_length=100, description="Stable identifier for this condition")
-    rollout_percentage: int = Field(default=100, ge=0, le=100,
-                                    description="Percentage of matching events to apply this condition to")
+    # The API takes whole numbers (sampler.tagger_input); stored conditions may hold fractions.
+    rollout_percentage: int | float = Field(default=100, ge=0, le=100,
+                                            description="Percentage of matching events to apply this condition to")
     properties: list[dict[str, Any]] = Field(default_factory=list,
                                              description="Property filters that scope when this condition fires")
     bytecode: list[Any] | None = None

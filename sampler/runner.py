@@ -55,11 +55,13 @@ def tagger_globals(event_data: dict[str, Any], valid_tag_names: Collection[str])
 
 
 def run_hog_tagger(bytecode: list[Any], event_data: dict[str, Any], valid_tag_names: Collection[str],
-                   *, timeout: float = TAGGER_TIMEOUT_S) -> TaggerResult:
+                   *, timeout: float | None = None) -> TaggerResult:
     """Tag one event. Never raises for anything the tagger or its bytecode does: errors are reported
     in `error`, with empty tags and reasoning, exactly where PostHog reports them. `timeout` is
-    PostHog's 5 seconds unless a server sets its own.
+    `TAGGER_TIMEOUT_S` (PostHog's 5 seconds) unless a server sets its own.
     """
+    if timeout is None:
+        timeout = TAGGER_TIMEOUT_S
     from hogvm import execute_bytecode  # the VM loads on first use; `import sampler` stays light
 
     try:
