@@ -9,6 +9,7 @@ The one module that reads and writes them. Servers and engines hold a `Registry`
     registry.authenticate(secret)                          # -> (key, user), or None
     tagger = registry.create_tagger(1, fields, created_by=user.id)
     registry.enabled_taggers(1)                            # what a live pipeline runs
+    registry.find_tagger(tagger_id), registry.revision     # a batch engine's --tagger-id; change detection
 
 Keys are stored only as PostHog stores them, `sha256$<hex>` of the secret, with a mask
 (`phx_...abcd`) to recognise them by. Taggers are never deleted, only marked `deleted`.
@@ -281,6 +282,7 @@ class Registry:
         self._keys: dict[str, PersonalAPIKey] = {}  # by secure value
         self._provider_keys: dict[str, ProviderKey] = {}
         self._taggers: dict[int, dict[str, StoredTagger]] = {}  # by project, by id: the read view
+        self._revision = 0
         try:
             self._apply([(_SCHEMA, [])])
             self._reload()
@@ -525,6 +527,7 @@ class Registry:
         """Put a committed tagger in the in-memory view, replacing the project's map so that readers
         iterating the old one are undisturbed."""
         self._taggers[tagger.project_id] = {**self._taggers.get(tagger.project_id, {}), tagger.id: tagger}
+        self._revision += 1
         return tagger
 
     def _shown_model(self, stored: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -551,6 +554,20 @@ class Registry:
             return None
         tagger = self._taggers.get(project_id, {}).get(key)
         return tagger if tagger is not None and (include_deleted or not tagger.deleted) else None
+
+    def find_tagger(self, tagger_id: str, *, include_deleted: bool = False) -> StoredTagger | None:
+        """A tagger by id in whichever project holds it (for engines given only `--tagger-id`)."""
+        for project_id in list(self._taggers):
+            tagger = self.get_tagger(project_id, tagger_id, include_deleted=include_deleted)
+            if tagger is not None:
+                return tagger
+        return None
+
+    @property
+    def revision(self) -> int:
+        """Grows with every committed tagger write: a pipeline that prepared taggers at one revision
+        knows to prepare them again when it changes."""
+        return self._revision
 
     def enabled_taggers(self, project_id: int | None = None) -> list[StoredTagger]:
         """Enabled, not deleted taggers (of one project, or of all), oldest first."""

@@ -91,3 +91,17 @@ def test_bad_ids_find_nothing(tmp_path: Path) -> None:
             assert registry.update_tagger(1, bad, {"name": "x"}) is None
         with pytest.raises(Exception, match="project ids"):
             registry.ensure_project(0)
+
+
+def test_engines_find_taggers_by_id_and_see_changes(tmp_path: Path) -> None:
+    with EventStore(tmp_path / "r.duckdb") as store:
+        registry = Registry(store)
+        registry.ensure_project(2)
+        tagger = registry.create_tagger(2, fields(enabled=True), created_by=None)
+        assert registry.find_tagger(tagger.id.upper()) == tagger
+        assert [t.id for t in registry.enabled_taggers(2)] == [tagger.id] and registry.enabled_taggers(1) == []
+        seen = registry.revision
+        registry.update_tagger(2, tagger.id, {"deleted": True})
+        assert registry.revision > seen
+        assert registry.find_tagger(tagger.id) is None and registry.find_tagger(tagger.id, include_deleted=True)
+        assert registry.enabled_taggers() == []
