@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from hogtest.options import open_database
 
-def open_database(db: str | None) -> Any:
-    """An open EventStore. Raises StoreError (one line) when the file is missing or held elsewhere."""
-    from sampler.store import EventStore
 
+def open_store(db: str | None) -> Any:
+    """An open EventStore. Raises a one-line error when the file is not a database or is held elsewhere."""
     if db:
-        return EventStore(db)
+        return open_database(Path(db))
     from sampler.seed import open_default_store
 
     return open_default_store()
 
 
-def database_name(db: str | None) -> str:
+def database_path(db: str | None) -> Path:
     if db:
-        return db
+        return Path(db)
     from sampler.seed import default_db_path
 
-    return str(default_db_path())
+    return default_db_path()

@@ -1,14 +1,20 @@
-"""`hog-test load PATH... [--db PATH] [--project N]`: import event dumps into a database."""
+"""`hog-test load PATH... [--db PATH] [--project N]`: import event dumps into a database.
+
+A load is all-or-nothing; a first load that fails leaves no database file behind, and a new
+project is created only once its events are in."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 from typing import Any, TextIO
+
+from hogtest.database import database_path, open_store
 
 
 def register(commands: Any) -> None:
     load = commands.add_parser("load", help="import event dumps (JSON Lines, JSON, Parquet, CSV) into a database")
-    load.add_argument("paths", nargs="+", metavar="PATH")
+    load.add_argument("paths", nargs="+", metavar="PATH", help="event dumps; - reads one from standard input")
     load.add_argument("--db", metavar="PATH", help="the database file (default: the embedded default database)")
     load.add_argument("--project", type=int, default=1, metavar="N",
                       help="the project the events belong to (default 1; created if new)")
@@ -16,22 +22,31 @@ def register(commands: Any) -> None:
 
 
 def cmd_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hogtest.database import database_name, open_database
-    from sampler.registry import Registry
+    from sampler.registry import Registry, check_project_id
     from sampler.store import DEFAULT_PROJECT_ID
 
-    store = open_database(args.db)
-    target = database_name(args.db)
+    project_id = check_project_id(args.project)
+    target = database_path(args.db)
+    created = bool(args.db) and not target.exists()
+    store = open_store(args.db)
     try:
-        project, created = Registry(store).ensure_project(args.project)
-        if created:
-            print(f"created project {project.id} (token {project.api_token})", file=err)
+        registry = Registry(store)
         report = store.load(args.paths, progress=lambda line: print(line, file=err, flush=True),
-                            project_id=project.id)
-        for loaded in report.files:
-            out.write(f"{loaded.path}: {loaded.rows} events read, {loaded.added} new\n")
-        where = "" if project.id == DEFAULT_PROJECT_ID else f" to project {project.id}"
-        out.write(f"{target}: {report.added} events added{where}, {store.count()} in total\n")
-    finally:
+                            project_id=project_id)
+        project, new_project = registry.ensure_project(project_id)
+        total = store.count()
+    except BaseException:
         store.close()
+        if created:  # do not leave an empty database behind
+            for leftover in (target, target.with_name(target.name + ".wal")):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+        raise
+    store.close()
+    if new_project:
+        print(f"created project {project.id} (token {project.api_token})", file=err)
+    for loaded in report.files:
+        out.write(f"{loaded.path}: {loaded.rows} events read, {loaded.added} new\n")
+    where = "" if project.id == DEFAULT_PROJECT_ID else f" to project {project.id}"
+    out.write(f"{target}: {report.added} events added{where}, {total} in total\n")
     return 0

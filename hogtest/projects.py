@@ -17,10 +17,10 @@ def register(commands: Any) -> None:
 
 
 def cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hogtest.database import open_database
+    from hogtest.database import open_store
     from sampler.registry import Registry
 
-    store = open_database(args.db)
+    store = open_store(args.db)
     try:
         registry = Registry(store)
         projects, counts = registry.projects(), registry.project_counts()

@@ -13,7 +13,7 @@ tasks of that worker generation an error; the pool replaces its processes and go
 
     pool = TaggerPool(workers=2)
     future = pool.submit(answer_test_hog, source, events, tag_names, deadline_s=60)
-    response = future.result()
+    status, body = future.result()
 """
 
 from __future__ import annotations

@@ -262,6 +262,13 @@ def random_token(nbytes: int = 32) -> str:
     return text or "0"
 
 
+def check_project_id(project_id: int) -> int:
+    """`project_id`, if it can name a project (DuckDB's INTEGER, from 1); else RegistryError."""
+    if project_id < 1 or project_id > 2**31 - 1:
+        raise RegistryError(f"project ids are whole numbers from 1 to {2**31 - 1}, not {project_id}")
+    return project_id
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -370,8 +377,7 @@ class Registry:
 
     def ensure_project(self, project_id: int, name: str | None = None) -> tuple[Project, bool]:
         """Project `project_id`, created (with a new token) if missing; and whether it was created."""
-        if project_id < 1 or project_id > 2**31 - 1:
-            raise RegistryError(f"project ids are whole numbers from 1 to {2**31 - 1}, not {project_id}")
+        check_project_id(project_id)
         existing = self._projects.get(project_id)
         if existing is not None:
             return existing, False

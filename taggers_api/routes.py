@@ -116,10 +116,10 @@ def add_tagger_routes(router: APIRouter, path: str, operation_prefix: str) -> No
         if isinstance(outcome, tuple):
             return JSONBody(outcome[1], status_code=outcome[0])
         try:
-            response = await asyncio.wrap_future(outcome)
+            status, answer = await asyncio.wrap_future(outcome)
         except WorkerLost as lost:
             return JSONBody({"error": f"Tagging failed: {lost}"}, status_code=400)
-        return JSONBody(response.model_dump(), status_code=response.status_code)
+        return JSONBody(answer, status_code=status)
 
     detail = "/{id}"
     route(["GET"], "", list_taggers, "list", openapi_extra={"parameters": _LIST_PARAMETERS},

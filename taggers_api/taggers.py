@@ -60,8 +60,8 @@ def update(services: Services, caller: Caller, tagger_id: str, body: Any, *, par
 def test_hog(services: Services, caller: Caller, body: Any) -> tuple[int, dict[str, Any]] | Any:
     """Validate and sample (here), then hand the source and events to a worker.
 
-    Returns `(status, body)` for a rejected request, else the worker's future. Raises APIError 503
-    when every worker place is taken.
+    Returns `(status, body)` for a rejected request, else the worker's future of the same. Raises
+    APIError 503 when every worker place is taken.
     """
     from sampler.pool import PoolBusy
 
