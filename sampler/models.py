@@ -250,8 +250,10 @@ class TestHogResult(BaseModel):
     # PostHog's exact shape otherwise; clients written for PostHog ignore an extra key.
     posthog_divergences: list[str] | None = None
 
+    # No return annotation on purpose: pydantic would take it as the model's serialised JSON schema
+    # (a bare object), and the API's OpenAPI schema would lose the result's fields.
     @model_serializer(mode="wrap")
-    def _divergences_only_when_present(self, handler: Any) -> dict[str, Any]:
+    def _divergences_only_when_present(self, handler: Any):
         body = handler(self)
         if not body.get("posthog_divergences"):
             body.pop("posthog_divergences", None)

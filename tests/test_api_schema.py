@@ -98,6 +98,10 @@ def test_the_schema_names_posthogs_fields(server: ApiServer) -> None:
     assert components["TaggerRequest"]["required"] == ["name", "tagger_config"]
     assert "required" not in components["PatchedTaggerRequest"]
     assert set(components["TestHogTaggerRequest"]["properties"]) == {"source", "sample_count", "tags"}
+    # A result's fields, and the extra key said only when PostHog would tag differently (never required).
+    assert list(components["TestHogResult"]["properties"]) == [
+        "event_uuid", "trace_id", "input_preview", "output_preview", "tags", "reasoning", "error", "posthog_divergences"]
+    assert "posthog_divergences" not in components["TestHogResult"]["required"]
     paths = document["paths"]
     for prefix, operation_prefix in (("/api/environments/{project_id}/taggers", "environments_taggers_"),
                                      ("/api/projects/{project_id}/taggers", "taggers_")):
