@@ -76,13 +76,28 @@ def test_invalid_requests(server: ApiServer, world: World, body: dict, field: st
 
 
 def test_runtime_errors_and_limits_are_per_event_results(server: ApiServer, world: World) -> None:
-    body = post(server, world.keys["rw"], {"source": "throw Error('nope')", "sample_count": 1}).json()
-    assert body["results"][0]["error"].startswith("Runtime error: ")
+    """Each failure is that event's result, with PostHog's text and, as the library's test_hog, the
+    position of the failing instruction (the worker compiles the source with its source map)."""
+    body = post(server, world.keys["rw"], {"source": "let x := 1\nthrow Error('nope')", "sample_count": 1}).json()
+    assert body["results"][0]["error"] == "Runtime error: Error('nope') (line 2, column 1)"
     looping = post(server, world.keys["rw"], {"source": "while (true) {}", "sample_count": 2}).json()
-    assert [r["error"] for r in looping["results"]] == ["Execution timed out (1s limit exceeded)"] * 2
+    assert [r["error"] for r in looping["results"]] == ["Execution timed out (1s limit exceeded) (line 1, column 1)"] * 2
     memory = post(server, world.keys["rw"], {"source": "let a := 'x'\nwhile (true) { a := a || a }",
                                              "sample_count": 1}).json()
-    assert memory["results"][0]["error"] in ("Memory limit exceeded", "Execution timed out (1s limit exceeded)")
+    assert memory["results"][0]["error"].startswith(("Memory limit exceeded (line 2, ",
+                                                     "Execution timed out (1s limit exceeded) (line 2, "))
+
+
+def test_results_say_where_posthog_would_tag_differently(server: ApiServer, world: World) -> None:
+    """`posthog_divergences` as the library reports it: an extra key, only on a result that has some."""
+    source = ("let words := ['a', 'b']\n"
+              "return [f'n{arrayCount(t -> arrayExists(w -> position(t, w) > 0, words), [\'xa\', \'xb\', \'zz\'])}']")
+    [result] = post(server, world.keys["rw"], {"source": source, "sample_count": 1}).json()["results"]
+    assert result["tags"] == ["n2"]
+    [message] = result["posthog_divergences"]
+    assert "tags differently in PostHog, where it returns ['n3'] (here ['n2'])" in message
+    [plain] = post(server, world.keys["rw"], {"source": "return ['a']", "sample_count": 1}).json()["results"]
+    assert "posthog_divergences" not in plain
 
 
 def test_hostile_taggers_cannot_starve_the_server(server: ApiServer, world: World) -> None:
@@ -112,6 +127,7 @@ def test_hostile_taggers_cannot_starve_the_server(server: ApiServer, world: Worl
         assert busy.headers["retry-after"] == "1"
         assert busy.json()["type"] == "throttled_error" and busy.json()["code"] == "workers_busy"
     for done in (r for r in statuses if r.status_code == 200):
-        assert {r["error"] for r in done.json()["results"]} == {"Execution timed out (1s limit exceeded)"}
+        assert {r["error"] for r in done.json()["results"]} == {
+            "Execution timed out (1s limit exceeded) (line 1, column 1)"}
     # Capacity comes back once they end.
     assert post(server, world.keys["rw"], {"source": "return ['ok']", "sample_count": 1}).status_code == 200
