@@ -104,6 +104,21 @@ def test_load_into_a_project_and_projects_list(capsys, tmp_path: Path) -> None:
     assert tokens[1] != tokens[2]
 
 
+def test_a_failed_load_creates_no_project_and_no_file(capsys, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"uuid": "u1", "event": "$ai_generation"\n')
+    fresh = tmp_path / "fresh.duckdb"
+    code, _, err = cli(capsys, "load", str(bad), "--db", str(fresh), "--project", "3")
+    assert code == 1 and not fresh.exists()
+    assert err.endswith("bad.jsonl: line 1: malformed JSON (Expecting ',' delimiter)\n")
+    db = str(tmp_path / "p.duckdb")
+    assert cli(capsys, "load", str(write_jsonl(tmp_path / "e.jsonl", generations(1, 2))), "--db", db)[0] == 0
+    assert cli(capsys, "load", str(bad), "--db", db, "--project", "3")[0] == 1
+    assert [row.split()[0] for row in cli(capsys, "projects", "list", "--db", db)[1].splitlines()] == ["ID", "1"]
+    code, _, err = cli(capsys, "load", str(bad), "--db", str(fresh), "--project", "0")
+    assert code == 1 and "project ids are whole numbers from 1" in err and not fresh.exists()
+
+
 def test_default_database_is_used_without_db(capsys) -> None:
     code, out, _ = cli(capsys, "projects", "list")
     assert code == 0 and "Default project" in out
