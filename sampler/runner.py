@@ -54,9 +54,17 @@ def tagger_globals(event_data: dict[str, Any], valid_tag_names: Collection[str])
     }
 
 
-def run_hog_tagger(bytecode: list[Any], event_data: dict[str, Any], valid_tag_names: Collection[str]) -> TaggerResult:
+def run_hog_tagger(
+    bytecode: list[Any],
+    event_data: dict[str, Any],
+    valid_tag_names: Collection[str],
+    *,
+    timeout: float = TAGGER_TIMEOUT_S,
+) -> TaggerResult:
     """Tag one event. Never raises for anything the tagger or its bytecode does: errors are reported
     in `error`, with empty tags and reasoning, exactly where PostHog reports them.
+
+    `timeout` is PostHog's 5 seconds unless a tool (a fuzzer) asks for a shorter limit.
     """
     from hogvm import execute_bytecode  # the VM loads on first use; `import sampler` stays light
 
@@ -65,9 +73,9 @@ def run_hog_tagger(bytecode: list[Any], event_data: dict[str, Any], valid_tag_na
     except (KeyError, TypeError, ValueError) as exc:
         return _failure(f"Invalid event: {type(exc).__name__}: {exc}")
     try:
-        response = execute_bytecode(bytecode, globals_, timeout=TAGGER_TIMEOUT_S)
+        response = execute_bytecode(bytecode, globals_, timeout=timeout)
     except HogVMRuntimeExceededException:
-        return _failure(f"Execution timed out ({TAGGER_TIMEOUT_S:g}s limit exceeded)")
+        return _failure(f"Execution timed out ({timeout:g}s limit exceeded)")
     except HogVMMemoryExceededException:
         return _failure("Memory limit exceeded")
     except HogError as exc:  # an uncaught `throw` reads `Error('message')`, as in PostHog

@@ -1,0 +1,151 @@
+"""Fuzz a tagger: generate events until it fails, then shrink each distinct failure to a minimal event.
+
+A failure is anything `test_hog` would report as an error for the event: a runtime error (an
+uncaught `throw`, a bad call, too deep a recursion), a timeout, the memory limit, a return value
+that is not a list of tag names, or an error inside the VM itself. Failures are told apart by
+kind and by message with its quoted values and numbers blanked, so `jsonParse` failing on two
+different texts is one failure, while `throw` at two places is two. Hypothesis shrinks each
+separately, and the same seed always gives the same report.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sampler.runner import TAGGER_TIMEOUT_S
+from sampler.tagging import CompiledTagger
+
+DEFAULT_EXAMPLES = 300
+
+# run_hog_tagger's error prefixes, in the order they are tried.
+_KINDS = (
+    ("Execution timed out", "timeout"),
+    ("Memory limit exceeded", "memory"),
+    ("Must return a list of tag names", "wrong return type"),
+    ("Runtime error", "runtime error"),
+    ("Unexpected error during tagging", "internal error"),
+    ("Invalid event", "invalid event"),
+)
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+@dataclass(frozen=True)
+class FuzzFailure:
+    """One distinct way the tagger fails, with the smallest event Hypothesis found for it."""
+
+    kind: str  # timeout, memory, wrong return type, runtime error, internal error
+    error: str  # exactly as test_hog reports it for `event`
+    event: dict[str, Any]  # capture shape: {uuid, event, distinct_id, timestamp, properties}
+    flaky: bool = False  # failed once but not when replayed (a timeout near the limit, say)
+
+
+@dataclass
+class FuzzReport:
+    seed: int
+    examples: int  # events asked for
+    tried: int = 0  # events the tagger actually ran on, shrinking included
+    failures: list[FuzzFailure] = field(default_factory=list)
+
+
+def failure_kind(error: str) -> str:
+    for prefix, kind in _KINDS:
+        if error.startswith(prefix):
+            return kind
+    return "error"
+
+
+def failure_signature(error: str) -> tuple[str, str]:
+    """What makes two failures the same: the kind, and the message with values blanked."""
+    kind = failure_kind(error)
+    if kind in ("timeout", "memory"):
+        return kind, ""
+    if kind == "wrong return type":  # "..., got int: 5" -> the type alone
+        return kind, error.split(":", 1)[0]
+    return kind, _NUMBER.sub("N", _QUOTED.sub("'…'", error))
+
+
+def fuzz_tagger(
+    tagger: CompiledTagger,
+    *,
+    examples: int = DEFAULT_EXAMPLES,
+    seed: int | None = None,
+    events: Any = None,
+    timeout: float = TAGGER_TIMEOUT_S,
+    on_event: Callable[[int, str | None], None] | None = None,
+) -> FuzzReport:
+    """Run `tagger` on `examples` generated events (`events`: a Hypothesis strategy of event
+    objects, by default `strategies.ai_generation_events()`), and shrink every distinct failure.
+
+    `seed` makes the run repeatable (a random one is chosen and reported otherwise); `on_event(n)`
+    `on_event(tried, error)` is called after each run of the tagger (for progress, or to warn
+    that timeouts are making the run slow).
+    """
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import seed as seed_decorator
+
+    from sampler.strategies import ai_generation_events
+
+    report = FuzzReport(seed=secrets.randbelow(2**32) if seed is None else seed, examples=examples)
+    failure_types: dict[tuple[str, str], type[_TaggerFailed]] = {}
+
+    def check(event: dict[str, Any]) -> None:
+        outcome = tagger.run(event, timeout=timeout)
+        report.tried += 1
+        if on_event is not None:
+            on_event(report.tried, outcome["error"])
+        if outcome["error"] is None:
+            return
+        signature = failure_signature(outcome["error"])
+        # Hypothesis tells bugs apart by exception type: one type per signature.
+        failure_type = failure_types.setdefault(
+            signature, type(f"TaggerFailed{len(failure_types)}", (_TaggerFailed,), {})
+        )
+        raise failure_type(outcome["error"], event)
+
+    test = seed_decorator(report.seed)(
+        settings(
+            max_examples=examples,
+            database=None,
+            deadline=None,
+            derandomize=False,
+            report_multiple_bugs=True,
+            verbosity=Verbosity.quiet,
+            phases=(Phase.generate, Phase.shrink),
+            suppress_health_check=list(HealthCheck),
+        )(given(events if events is not None else ai_generation_events())(check))
+    )
+    try:
+        test()
+    except BaseException as exc:
+        found = _failures_in(exc)
+        if not found:
+            raise  # not the tagger failing: a bug here, or KeyboardInterrupt
+        failures = [FuzzFailure(failure_kind(f.error), f.error, f.event, flaky) for f, flaky in found]
+        report.failures = sorted(failures, key=lambda f: (f.kind, f.error))
+    return report
+
+
+class _TaggerFailed(Exception):
+    def __init__(self, error: str, event: dict[str, Any]) -> None:
+        super().__init__(error)
+        self.error = error
+        self.event = event
+
+
+def _failures_in(exc: BaseException, flaky: bool = False) -> list[tuple[_TaggerFailed, bool]]:
+    """Our failures inside whatever Hypothesis raised (one, or a group of distinct ones), each
+    with whether it was flaky (Hypothesis wraps a failure it could not replay in `Flaky`).
+    """
+    from hypothesis.errors import Flaky
+
+    flaky = flaky or isinstance(exc, Flaky)
+    if isinstance(exc, _TaggerFailed):
+        return [(exc, flaky)]
+    if isinstance(exc, BaseExceptionGroup):
+        return [found for inner in exc.exceptions for found in _failures_in(inner, flaky)]
+    return []
