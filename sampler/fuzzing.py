@@ -4,7 +4,8 @@ A failure is anything `test_hog` would report as an error for the event: a runti
 uncaught `throw`, a bad call, too deep a recursion), a timeout, the memory limit, a return value
 that is not a list of tag names, or an error inside the VM itself. Failures are told apart by
 kind and by message with its quoted values and numbers blanked, so `jsonParse` failing on two
-different texts is one failure, while `throw` at two places is two. Hypothesis shrinks each
+different texts is one failure (a builtin's error is known by the builtin's name), while two
+different `throw`s are two. Hypothesis shrinks each
 separately, and the same seed always gives the same report.
 """
 
@@ -30,7 +31,7 @@ _KINDS = (
     ("Unexpected error during tagging", "internal error"),
     ("Invalid event", "invalid event"),
 )
-_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_BUILTIN_ERROR = re.compile(r"^(Runtime error: [A-Za-z_]\w*): ")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -66,7 +67,10 @@ def failure_signature(error: str) -> tuple[str, str]:
         return kind, ""
     if kind == "wrong return type":  # "..., got int: 5" -> the type alone
         return kind, error.split(":", 1)[0]
-    return kind, _NUMBER.sub("N", _QUOTED.sub("'…'", error))
+    builtin = _BUILTIN_ERROR.match(error)
+    if builtin:  # "Runtime error: jsonParse: invalid JSON at ..." -> the builtin that failed
+        return kind, builtin.group(1)
+    return kind, _NUMBER.sub("N", error)
 
 
 def fuzz_tagger(
@@ -91,7 +95,9 @@ def fuzz_tagger(
     from sampler.strategies import ai_generation_events
 
     report = FuzzReport(seed=secrets.randbelow(2**32) if seed is None else seed, examples=examples)
+    strategy = events if events is not None else ai_generation_events()
     failure_types: dict[tuple[str, str], type[_TaggerFailed]] = {}
+    known: set[tuple[str, str]] = set()
 
     def check(event: dict[str, Any]) -> None:
         outcome = tagger.run(event, timeout=timeout)
@@ -101,6 +107,8 @@ def fuzz_tagger(
         if outcome["error"] is None:
             return
         signature = failure_signature(outcome["error"])
+        if signature in known:
+            return  # reported by an earlier round: look past it for new ones
         # Hypothesis tells bugs apart by exception type: one type per signature.
         failure_type = failure_types.setdefault(
             signature, type(f"TaggerFailed{len(failure_types)}", (_TaggerFailed,), {})
@@ -112,22 +120,35 @@ def fuzz_tagger(
             max_examples=examples,
             database=None,
             deadline=None,
-            derandomize=False,
             report_multiple_bugs=True,
             verbosity=Verbosity.quiet,
             phases=(Phase.generate, Phase.shrink),
             suppress_health_check=list(HealthCheck),
-        )(given(events if events is not None else ai_generation_events())(check))
+        )(given(strategy)(check))
     )
+    # Hypothesis stops generating soon after its first failures, so a tagger that fails on the
+    # simplest event would hide its rarer failures. Each round counts the failures already found
+    # as passes; the last round is a full run that finds nothing new.
+    while True:
+        found = _run_round(test)
+        if not found:
+            break
+        for failure, flaky in found:
+            known.add(failure_signature(failure.error))
+            report.failures.append(FuzzFailure(failure_kind(failure.error), failure.error, failure.event, flaky))
+    report.failures.sort(key=lambda f: (f.kind, f.error))
+    return report
+
+
+def _run_round(test: Callable[[], None]) -> list[tuple[_TaggerFailed, bool]]:
     try:
         test()
     except BaseException as exc:
         found = _failures_in(exc)
         if not found:
             raise  # not the tagger failing: a bug here, or KeyboardInterrupt
-        failures = [FuzzFailure(failure_kind(f.error), f.error, f.event, flaky) for f, flaky in found]
-        report.failures = sorted(failures, key=lambda f: (f.kind, f.error))
-    return report
+        return found
+    return []
 
 
 class _TaggerFailed(Exception):
