@@ -14,12 +14,12 @@ from typing import NoReturn
 
 import duckdb
 
-from hogtest import compile_exec, fuzz, load, run
+from hogtest import check, compile_exec, fuzz, load, run
 from hogtest.errors import EXIT_FAILURE, CliError
 from sampler.errors import SamplerError
 
 # In the order `hog-test --help` lists them.
-COMMANDS = [run, load, compile_exec, fuzz]
+COMMANDS = [run, load, compile_exec, fuzz, check]
 
 
 def build_parser() -> argparse.ArgumentParser:
