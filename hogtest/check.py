@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any, TextIO
 
 from hogtest.errors import EXIT_FAILURE, EXIT_USAGE, CliError
+from hogtest.stores import open_store
 from hogtest.taggers import add_tags_options, load_tagger
 from hogtest.text import field_line, plural
 from sampler.extract import extract_event_io, preview
@@ -55,25 +55,13 @@ def _resolved(cases: list[Any], args: argparse.Namespace) -> list[Any]:
 
     if all(case.event is not None for case in cases):
         return cases
-    store = _open_store(args.db)
+    store = open_store(db=args.db)
     try:
         return resolve_cases(cases, store, where=args.db or "the default event database")
     except CaseFileError as exc:
         raise CliError(f"{args.cases}: {exc}") from None
     finally:
         store.close()
-
-
-def _open_store(db: str | None) -> Any:
-    from sampler.store import EventStore
-
-    if db is None:
-        from sampler.seed import open_default_store
-
-        return open_default_store()
-    if not Path(db).is_file():
-        raise CliError(f"no event database at {db} (create one with `hog-test load --db {db} DUMP`)")
-    return EventStore(db)
 
 
 def _min_f1(text: str | None) -> float | None:

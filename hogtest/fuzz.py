@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import time
 from pathlib import Path
 from typing import Any, TextIO
 
 from hogtest.errors import EXIT_FAILURE, EXIT_USAGE, CliError
 from hogtest.extras import require
+from hogtest.progress import TerminalProgress
 from hogtest.taggers import add_tags_options, load_tagger, seconds, whole_number
 from sampler.fuzzing import DEFAULT_EXAMPLES, failure_kind
 from sampler.runner import TAGGER_TIMEOUT_S
@@ -50,10 +50,10 @@ def cmd_fuzz(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     shapes = _shapes_option(args.shapes, SHAPES)
     tagger = load_tagger(args.tagger, args)
     events = ai_generation_events(*shapes, mangle=not args.well_formed)
-    progress = _Progress(err, args.examples, args.timeout)
+    progress = _FuzzProgress(err, args.timeout)
     try:
         report = fuzz_tagger(tagger, examples=args.examples, seed=args.seed, events=events,
-                             timeout=args.timeout, on_event=progress.update)
+                             timeout=args.timeout, on_event=progress.on_event)
     finally:
         progress.clear()
 
@@ -139,33 +139,19 @@ def _shapes_option(text: str | None, known: dict[str, Any]) -> list[str]:
     return names
 
 
-class _Progress:
-    """`123 events tried` on a terminal's standard error, redrawn at most ten times a second; and
-    once, a note that timeouts make the run slow (each costs the whole limit).
-    """
+class _FuzzProgress(TerminalProgress):
+    """The counter, and once a note that timeouts make the run slow (each costs the whole limit)."""
 
-    def __init__(self, err: TextIO, total: int, timeout: float) -> None:
-        self._err = err
-        self._total = total
+    def __init__(self, err: TextIO, timeout: float) -> None:
+        super().__init__(err, "fuzzing")
         self._timeout = timeout
         self._warned = False
-        self._shown = 0.0
-        self._active = err.isatty() if hasattr(err, "isatty") else False
 
-    def update(self, tried: int, error: str | None) -> None:
+    def on_event(self, tried: int, error: str | None) -> None:
         if not self._warned and error is not None and failure_kind(error) == "timeout" and self._timeout > 1:
             self._warned = True
             self.clear()
             self._err.write(f"fuzz: the tagger timed out; each timeout takes the whole {self._timeout:g}s limit, "
                             "so this run may be slow (--timeout 0.5 searches faster)\n")
             self._err.flush()
-        now = time.monotonic()
-        if self._active and now - self._shown > 0.1:
-            self._shown = now
-            self._err.write(f"\rfuzzing: {tried} events tried ({self._total} to generate)")
-            self._err.flush()
-
-    def clear(self) -> None:
-        if self._active and self._shown:
-            self._err.write("\r\x1b[K")
-            self._err.flush()
+        self.update(tried)

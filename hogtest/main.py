@@ -14,12 +14,12 @@ from typing import NoReturn
 
 import duckdb
 
-from hogtest import check, compile_exec, fuzz, load, run
+from hogtest import check, compile_exec, diff, fuzz, load, run
 from hogtest.errors import EXIT_FAILURE, CliError
 from sampler.errors import SamplerError
 
 # In the order `hog-test --help` lists them.
-COMMANDS = [run, load, compile_exec, fuzz, check]
+COMMANDS = [run, load, compile_exec, fuzz, check, diff]
 
 
 def build_parser() -> argparse.ArgumentParser:
