@@ -28,10 +28,15 @@ def register(commands: Any) -> None:
     tags.add_argument("--tags", metavar="a,b", help="the configured tag names, comma-separated")
     tags.add_argument("--tags-file", metavar="FILE.json", help="a JSON list of tag names or {name, description}")
     run.add_argument("--json", action="store_true", help="print exactly the endpoint's response body")
+    run.add_argument("--watch", action="store_true", help="run again on every save of the tagger (Ctrl-C stops)")
     run.set_defaults(handler=cmd_run)
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if getattr(args, "watch", False):
+        from hogtest.watch import run_watching
+
+        return run_watching(args, out, err, cmd_run)
     from sampler.api import test_hog
     from sampler.store import EventStore
 
