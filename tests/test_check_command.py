@@ -12,7 +12,7 @@ import pytest
 
 from sampler.cases import CaseFileError, TagScore, check_cases, read_cases
 from sampler.tagging import CompiledTagger
-from tests.cli_support import cli, private_default_db  # noqa: F401 - an autouse fixture
+from tests.cli_support import cli, use_private_default_db  # noqa: F401 - an autouse fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPICS = ROOT / "examples" / "taggers" / "topics.hog"

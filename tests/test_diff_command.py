@@ -13,7 +13,7 @@ import pytest
 from sampler.store import EventStore
 from sampler.tagger_diff import diff_taggers
 from sampler.tagging import CompiledTagger, generation, stored_events
-from tests.cli_support import cli, private_default_db  # noqa: F401 - an autouse fixture
+from tests.cli_support import cli, use_private_default_db  # noqa: F401 - an autouse fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "fixtures" / "events" / "events.jsonl"

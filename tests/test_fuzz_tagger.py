@@ -17,7 +17,7 @@ from sampler.fuzzing import failure_signature, fuzz_tagger
 from sampler.store import EventStore
 from sampler.strategies import SHAPES, ai_generation_events, generation_properties, mangled
 from sampler.tagging import CompiledTagger
-from tests.cli_support import cli, private_default_db  # noqa: F401 - an autouse fixture
+from tests.cli_support import cli, use_private_default_db  # noqa: F401 - an autouse fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPICS = ROOT / "examples" / "taggers" / "topics.hog"

@@ -16,7 +16,7 @@ import pytest
 from hogtest.main import build_parser
 from hogtest.run import cmd_run
 from hogtest.watch import run_watching
-from tests.cli_support import cli, private_default_db  # noqa: F401 - an autouse fixture
+from tests.cli_support import cli, use_private_default_db  # noqa: F401 - an autouse fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "fixtures" / "events" / "events.jsonl"
