@@ -15,17 +15,26 @@ from typing import NoReturn
 import duckdb
 
 from hogtest import check, compile_exec, diff, fuzz, load, run
-from hogtest.errors import EXIT_FAILURE, CliError
+from hogtest.errors import EXIT_FAILURE, EXIT_USAGE, CliError
 from sampler.errors import SamplerError
 
 # In the order `hog-test --help` lists them.
 COMMANDS = [run, load, compile_exec, fuzz, check, diff]
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """Usage mistakes as one line, like every other error (argparse would print the usage first).
+    Subcommand parsers are made of the same class.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from sampler.seed import DB_ENV_VAR
 
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrors(
         prog="hog-test",
         description="Try PostHog Hog taggers on LLM events, offline.",
         epilog=(

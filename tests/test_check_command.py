@@ -195,3 +195,9 @@ def test_check_as_a_real_process(tmp_path: Path) -> None:
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["passed"] is True
+
+
+def test_argparse_usage_errors_are_one_line(capsys) -> None:
+    code, _, err = cli(capsys, "check", str(TOPICS))
+    assert code == 2
+    assert err == "hog-test check: error: the following arguments are required: --cases (see hog-test check --help)\n"

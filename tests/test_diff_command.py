@@ -130,7 +130,8 @@ def test_diff_bad_options(capsys, taggers: tuple[Path, Path], tmp_path: Path, ar
 def test_diff_needs_events_and_one_stdin_at_most(capsys, taggers: tuple[Path, Path], tmp_path: Path) -> None:
     old, new = taggers
     code, _, err = cli(capsys, "diff", str(old), str(new))
-    assert code == 2 and "one of the arguments --db --events is required" in err
+    assert code == 2 and err == ("hog-test diff: error: one of the arguments --db --events is required "
+                                 "(see hog-test diff --help)\n")
     code, _, err = cli(capsys, "diff", "-", "-", "--events", str(_dump(tmp_path)))
     assert code == 2 and err == "hog-test: error: only one of OLD and NEW can be read from standard input\n"
 
