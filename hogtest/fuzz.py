@@ -34,7 +34,7 @@ def register(commands: Any) -> None:
                       help="only these event shapes, e.g. openai_chat,gemini (a wrong name lists them all)")
     fuzz.add_argument("--well-formed", action="store_true", help="no damaged fields, only the SDK's own shapes")
     fuzz.add_argument("--save", metavar="FILE.jsonl",
-                      help="write the minimal events to a dump for `hog-test run --events` or `check`")
+                      help="write the minimal events to a dump for `hog-test run --events` or `diff --events`")
     fuzz.add_argument("--json", action="store_true", help="print the report as JSON")
     fuzz.set_defaults(handler=cmd_fuzz)
 

@@ -16,7 +16,7 @@ from sampler.extract import as_tagger_global, extract_event_io
 from sampler.fuzzing import failure_signature, fuzz_tagger
 from sampler.store import EventStore
 from sampler.strategies import SHAPES, ai_generation_events, generation_properties, mangled
-from sampler.tagging import CompiledTagger
+from sampler.tagging import CompiledTagger, as_event, stored_events
 from tests.cli_support import cli, use_private_default_db  # noqa: F401 - an autouse fixture
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,15 +93,19 @@ def test_unmangled_events_only_hold_the_shapes_fields() -> None:
         assert not isinstance(props.get("$ai_input_tokens", 0), str)
 
 
-def test_generated_events_load_into_a_store(tmp_path: Path) -> None:
-    """The strategies' events are valid dumps: the real loader takes them, uuids distinct."""
-    events = _draw_many(ai_generation_events(), 60)
+def test_generated_events_load_into_a_store_unchanged(tmp_path: Path) -> None:
+    """The strategies' events are valid dumps, and a tagger sees the same properties whether fuzz
+    hands it an event directly or `test_hog` reads it back from a store.
+    """
+    events = {e["uuid"]: e for e in _draw_many(ai_generation_events(), 150)}
     dump = tmp_path / "generated.jsonl"
-    dump.write_text("".join(json.dumps(e) + "\n" for e in events))
+    dump.write_text("".join(json.dumps(e) + "\n" for e in events.values()))
     with EventStore.temporary() as store:
         report = store.load([dump])
-    assert report.rows == len(events)
-    assert report.added == len({e["uuid"] for e in events})
+        stored = {e.uuid: e for e in stored_events(store)}
+    assert report.rows == report.added == len(events) == len(stored)
+    for uuid, event in events.items():
+        assert stored[uuid].properties == as_event(event).properties
 
 
 def test_unknown_shape_is_named() -> None:
