@@ -62,7 +62,8 @@ def bench_diff_and_check(repeat: int) -> None:
         events = list(stored_events(store)) * 5
     tagger = CompiledTagger.from_source(TOPICS)
     tags = set(tagger.tags)
-    floor = best_of(repeat, lambda: [run_hog_tagger(tagger.bytecode, e.as_event_data(), tags) for e in events])
+    floor = best_of(repeat, lambda: [run_hog_tagger(tagger.bytecode, e.as_event_data(), tags,
+                                                    source_map=tagger.source_map) for e in events])
     diff = best_of(repeat, lambda: diff_taggers(tagger, tagger, events))
     cases = [Case(n, frozenset(), event) for n, event in enumerate(events, start=1)]
     check = best_of(repeat, lambda: check_cases(tagger, cases))

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from hogtest.errors import EXIT_FAILURE, EXIT_USAGE, CliError
 from hogtest.stores import open_store
-from hogtest.taggers import add_tags_options, load_tagger
+from hogtest.taggers import add_strict_option, add_tags_options, load_tagger
 from hogtest.text import field_line, plural
 from sampler.extract import extract_event_io, preview
 
@@ -29,6 +29,7 @@ def register(commands: Any) -> None:
     check.add_argument("--db", metavar="PATH",
                        help="where uuid cases are looked up (default: the embedded default database)")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_strict_option(check)
     check.set_defaults(handler=cmd_check)
 
 
@@ -36,7 +37,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from sampler.cases import check_cases, read_cases
 
     min_f1 = _min_f1(args.min_f1)
-    tagger = load_tagger(args.tagger, args)
+    tagger = load_tagger(args.tagger, args, err)
     cases = _resolved(read_cases(args.cases, configured_tags=tagger.tags), args)
     report = check_cases(tagger, cases)
 
@@ -111,16 +112,26 @@ def _format(name: str, cases_file: str, report: Any, min_f1: float | None, faile
         lines += ["", "mismatches:"]
         for number, result in enumerate(mismatches):
             lines += [*([""] if number else []), *_mismatch(result)]
+    # Cases that pass here but that PostHog's VMs would answer otherwise (mismatches show theirs).
+    diverging = [result for result in report.divergent if result.ok]
+    if diverging:
+        lines += ["", "PostHog would answer these cases differently:"]
+        for number, result in enumerate(diverging):
+            lines += [*([""] if number else []), _head(result), *_posthog_lines(result)]
     lines += ["", _verdict(report, min_f1, failed_tags)]
     return "\n".join(lines) + "\n"
+
+
+def _head(result: Any) -> str:
+    case, event = result.case, result.case.event
+    return f"line {case.line}" + (f"  {case.name}" if case.name else "") + (f"  event {event.uuid}" if event.uuid else "")
 
 
 def _mismatch(result: Any) -> list[str]:
     case = result.case
     event = case.event
-    head = f"line {case.line}" + (f"  {case.name}" if case.name else "") + (f"  event {event.uuid}" if event.uuid else "")
     input_raw, output_raw = extract_event_io(event.event, event.properties)
-    lines = [head,
+    lines = [_head(result),
              field_line("expected", ", ".join(sorted(case.expected)) or "(none)"),
              field_line("got", ", ".join(result.returned) or "(none)")]
     lines.append(field_line("input", preview(input_raw) or "(empty)"))
@@ -129,7 +140,12 @@ def _mismatch(result: Any) -> list[str]:
         lines.append(field_line("reasoning", result.reasoning))
     if result.error:
         lines.append(field_line("error", result.error))
-    return lines
+    return lines + _posthog_lines(result)
+
+
+def _posthog_lines(result: Any) -> list[str]:
+    """One `posthog` line per finding, as `hog-test run` shows them."""
+    return [field_line("posthog", divergence) for divergence in result.posthog_divergences]
 
 
 def _verdict(report: Any, min_f1: float | None, failed_tags: list[Any]) -> str:
@@ -163,4 +179,5 @@ def _as_json(name: str, cases_file: str, report: Any, min_f1: float | None, fail
         "macro_f1": report.macro_f1,
         "confusions": [{"expected": a, "got": b, "cases": n} for a, b, n in report.confusions()],
         "mismatches": [case_as_json(result) for result in report.mismatches],
+        "posthog_divergences": [case_as_json(result) for result in report.divergent],
     }

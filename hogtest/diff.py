@@ -9,7 +9,7 @@ from typing import Any, TextIO
 from hogtest.errors import EXIT_FAILURE, EXIT_USAGE, CliError
 from hogtest.progress import TerminalProgress
 from hogtest.stores import open_store
-from hogtest.taggers import add_tags_options, load_tagger, whole_number
+from hogtest.taggers import add_strict_option, add_tags_options, load_tagger, whole_number
 from hogtest.text import field_line, plural
 from sampler.extract import extract_event_io, preview
 
@@ -34,6 +34,7 @@ def register(commands: Any) -> None:
     diff.add_argument("--show", default=str(DEFAULT_SHOWN), metavar="N|all",
                       help=f"changed events to list in full (default {DEFAULT_SHOWN}; all of them with 'all')")
     diff.add_argument("--json", action="store_true", help="print every change and the counts as JSON")
+    add_strict_option(diff)
     diff.set_defaults(handler=cmd_diff)
 
 
@@ -43,9 +44,11 @@ def cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if args.old == "-" and args.new == "-":
         raise CliError("only one of OLD and NEW can be read from standard input", EXIT_USAGE)
+    if "-" in (args.old, args.new) and args.events and "-" in args.events:
+        raise CliError("standard input can hold a tagger or a dump, not both (- given twice)", EXIT_USAGE)
     limit = None if args.limit is None else whole_number("--limit", args.limit, minimum=1)
     shown = None if args.show == "all" else whole_number("--show", args.show, minimum=0)
-    old, new = load_tagger(args.old, args), load_tagger(args.new, args)
+    old, new = load_tagger(args.old, args, err), load_tagger(args.new, args, err)
 
     store = open_store(events=args.events, db=args.db, err=err)
     progress = TerminalProgress(err, "diffing")
@@ -67,10 +70,14 @@ def _format(old: str, new: str, report: Any, configured: tuple[str, ...], shown:
     changes = report.changes
     tag_changes = sum(1 for c in changes if c.tags_changed)
     error_changes = sum(1 for c in changes if c.error_changed)
+    posthog_changes = sum(1 for c in changes if c.divergences_changed)
     head = f"diff {old} -> {new} on {plural(report.events, '$ai_generation event')}"
     if not report.events:
         return f"{head}: nothing to compare\n"
-    lines = [f"{head}: {len(changes)} changed ({tag_changes} in tags, {error_changes} in errors)"]
+    kinds = f"{tag_changes} in tags, {error_changes} in errors"
+    if posthog_changes:
+        kinds += f", {posthog_changes} in PostHog divergences"
+    lines = [f"{head}: {len(changes)} changed ({kinds})"]
     listed = changes if shown is None else changes[:shown]
     for change in listed:
         lines += ["", *_change(change)]
@@ -95,6 +102,9 @@ def _change(change: Any) -> list[str]:
         lines.append(field_line("error", f"{change.old['error'] or '(none)'}  ->  {change.new['error'] or '(none)'}"))
     if change.new["reasoning"]:
         lines.append(field_line("reasoning", change.new["reasoning"]))
+    # As `hog-test run` shows them; a finding only the old version had is gone with the change.
+    for side, result in (("old", change.old), ("new", change.new)):
+        lines += [field_line("posthog", f"({side}) {divergence}") for divergence in result["posthog_divergences"]]
     return lines
 
 
@@ -102,6 +112,8 @@ def _distribution(report: Any, configured: tuple[str, ...]) -> list[str]:
     rows = [*report.tag_rows(configured),
             ("(no tags)", report.old.untagged, report.new.untagged),
             ("(errors)", report.old.errors, report.new.errors)]
+    if report.old.diverging or report.new.diverging:
+        rows.append(("(PostHog differs)", report.old.diverging, report.new.diverging))
     width = max(len("tag"), *(len(row[0]) for row in rows))
     lines = ["events per tag:", f"  {'tag':<{width}}    old    new  change"]
     for tag, before, after in rows:
@@ -116,15 +128,17 @@ def _as_json(old: str, new: str, report: Any, configured: tuple[str, ...]) -> di
         "old": old,
         "new": new,
         "events": report.events,
-        "changes": [
-            {
-                "event_uuid": c.event.uuid,
-                "old": {"tags": c.old["tags"], "error": c.old["error"], "reasoning": c.old["reasoning"]},
-                "new": {"tags": c.new["tags"], "error": c.new["error"], "reasoning": c.new["reasoning"]},
-            }
-            for c in report.changes
-        ],
+        "changes": [{"event_uuid": c.event.uuid, "old": _side(c.old), "new": _side(c.new)} for c in report.changes],
         "tags": {tag: {"old": before, "new": after} for tag, before, after in report.tag_rows(configured)},
         "untagged": {"old": report.old.untagged, "new": report.new.untagged},
         "errors": {"old": report.old.errors, "new": report.new.errors},
+        "posthog_divergences": {"old": report.old.diverging, "new": report.new.diverging},
     }
+
+
+def _side(result: Any) -> dict[str, Any]:
+    """One version's result; `posthog_divergences` only when there are some, as `test_hog` adds them."""
+    side = {"tags": result["tags"], "error": result["error"], "reasoning": result["reasoning"]}
+    if result["posthog_divergences"]:
+        side["posthog_divergences"] = result["posthog_divergences"]
+    return side

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from hogtest.errors import EXIT_FAILURE, EXIT_USAGE, CliError
 from hogtest.extras import require
 from hogtest.progress import TerminalProgress
-from hogtest.taggers import add_tags_options, load_tagger, seconds, whole_number
+from hogtest.taggers import add_strict_option, add_tags_options, load_tagger, seconds, whole_number
 from sampler.fuzzing import DEFAULT_EXAMPLES, failure_kind
 from sampler.runner import TAGGER_TIMEOUT_S
 
@@ -36,6 +36,7 @@ def register(commands: Any) -> None:
     fuzz.add_argument("--save", metavar="FILE.jsonl",
                       help="write the minimal events to a dump for `hog-test run --events` or `diff --events`")
     fuzz.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_strict_option(fuzz)
     fuzz.set_defaults(handler=cmd_fuzz)
 
 
@@ -48,7 +49,7 @@ def cmd_fuzz(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     args.seed = None if args.seed is None else whole_number("--seed", args.seed, minimum=0)
     args.timeout = seconds("--timeout", args.timeout)
     shapes = _shapes_option(args.shapes, SHAPES)
-    tagger = load_tagger(args.tagger, args)
+    tagger = load_tagger(args.tagger, args, err)
     events = ai_generation_events(*shapes, mangle=not args.well_formed)
     progress = _FuzzProgress(err, args.timeout)
     try:

@@ -56,7 +56,7 @@ class HogTagger:
         return self.compiled.tags
 
     def run(self, event: EventLike) -> TaggerResult:
-        """`{tags, reasoning, error}` as `test_hog` reports them for this event."""
+        """`{tags, reasoning, error, posthog_divergences}` as `test_hog` reports them for this event."""
         return self.compiled.run(self._event(event))
 
     def tags_for(self, event: EventLike) -> list[str]:
@@ -130,6 +130,7 @@ def _explain(event: SampledEvent, result: TaggerResult) -> str:
         lines.append("  reasoning: " + result["reasoning"].replace("\n", "\n             "))
     if result["error"]:
         lines.append(f"  error:     {result['error']}")
+    lines += [f"  posthog:   {divergence}" for divergence in result["posthog_divergences"]]
     return "\n".join(lines)
 
 

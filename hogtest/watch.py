@@ -2,7 +2,8 @@
 
 On a terminal the screen is cleared before each run, so it always shows one report; into a pipe or
 a log, runs are separated by a header line. A failing run (a compile error, a bad dump) prints its
-one-line error and the watch goes on; Ctrl-C ends it with exit code 0.
+error as `run` does (one line, and the source line with a caret for a compile error) and the watch
+goes on; Ctrl-C ends it with exit code 0.
 
 The directory of each watched file is watched, not the file: editors that save by writing a new
 file and renaming it over the old one replace the file a watch on it would follow.
@@ -69,6 +70,8 @@ def run_watching(
             run_once(once, out, err)
         except (CliError, SamplerError, OSError, duckdb.Error) as exc:
             err.write(f"hog-test: error: {_one_line(exc)}\n")
+            if isinstance(exc, CliError) and exc.details:  # the source line and its caret, as `run` shows them
+                err.write(f"{exc.details}\n")
         err.write(f"watching {', '.join(sorted(str(p.name) for p in watched))} for changes (Ctrl-C to stop)\n")
         out.flush()
         err.flush()

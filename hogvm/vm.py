@@ -32,6 +32,10 @@ Steps are counted per straight-line run of instructions, not per instruction: `e
 the finished runs, the current one started at index `seg`, so the exact count is always
 `executed + ip - seg`. Handlers that move `ip` elsewhere close the run first (`checkpoint`).
 
+Errors: whatever leaves the run passes `Machine.annotate`, which gives it the source position of
+the failing instruction (`positions.locate`, when the bytecode came with a source map) and the
+lines printed so far (`error.stdout`).
+
 Results: `.result` is plain Python data. A function value (Hog closure) is returned in the dict
 shape PostHog's VMs return (`{"__hogClosure__": True, "callable": {...}, "upvalues": [ids]}`).
 
@@ -63,10 +67,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable as PyCallable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from hogvm import posthog_model
 from hogvm.errors import (
     HogError,
     HogVMException,
@@ -79,6 +84,8 @@ from hogvm.handlers import stack as stack_ops
 from hogvm.handlers.calls import ROOT_CALLABLE, stl_tables
 from hogvm.loader import Chunk, Program, load_program
 from hogvm.memory import VALUE_COST, MemoryMeter, live_cost
+from hogvm.positions import SourceMap, locate
+from hogvm.posthog_model import Tape
 from hogvm.values import Closure, UpValue, ValueConversionError, to_host
 
 DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024
@@ -96,7 +103,9 @@ class ExecutionResult:
     result: Any  # plain Python data; closures as PostHog's closure dicts
     stdout: list[str]  # one entry per print() call
     steps: int  # instructions executed (PostHog's op count)
-    peak_memory: int = 0  # largest live cost measured (0 if the meter never needed to measure)
+    # Where PostHog's VMs would answer differently for this run (see hogvm/posthog_model.py): one
+    # dict per finding, {"kind", "variable" (or None), "message", ...}. Empty when they agree.
+    posthog_divergences: list[dict[str, Any]] = field(default_factory=list)
 
 
 def execute_bytecode(
@@ -108,19 +117,29 @@ def execute_bytecode(
     memory_limit: int = DEFAULT_MEMORY_LIMIT,
     max_call_depth: int = DEFAULT_MAX_CALL_DEPTH,
     functions: dict[str, HostFunction] | None = None,
+    source_map: SourceMap | None = None,
+    check_posthog: bool = True,
 ) -> ExecutionResult:
     """Run Hog bytecode and return its result, printed lines and step count.
 
     `globals` are read-only for the program (every read is a private copy). `functions` are host
     functions callable from Hog by name; they take precedence over builtins of the same name,
     receive Hog values as positional arguments and may return any JSON-like data. `timeout` is
-    in seconds (or a timedelta; None disables it)."""
-    program = load_program(bytecode)
+    in seconds (or a timedelta; None disables it). `source_map` (from `compile_hog_with_warnings`)
+    gives runtime errors the line, column and function of the failing instruction; every error
+    also carries what the program printed before it failed (`error.stdout`). `check_posthog=False`
+    skips the replay that says where PostHog's upvalue model answers differently (see
+    hogvm/posthog_model.py): runs with such closures then take one pass instead of two, and
+    `posthog_divergences` lists only the findings made during the run."""
+    program = load_program(bytecode, source_map=source_map)
     if isinstance(timeout, timedelta):
         timeout = timeout.total_seconds()
+    if timeout is not None and not timeout > 0:  # also refuses NaN
+        raise HogVMException(f"timeout must be a positive number of seconds (or None for no limit), got {timeout}")
     if globals is not None and not isinstance(globals, dict):
         raise HogVMException(f"globals must be a dict, got {type(globals).__name__}")
     machine = Machine(program, globals or {}, functions or {}, timeout, max_steps, memory_limit, max_call_depth)
+    machine.check_posthog = check_posthog
     return machine.execute()
 
 
@@ -152,6 +171,10 @@ class Machine:
         # limits and accounting
         "timeout", "deadline", "max_steps", "max_call_depth", "executed", "seg", "budget", "steps",
         "meter", "charge", "stdout_charged",
+        # PostHog's upvalue model (hogvm/posthog_model.py): cells by stack index in its replay
+        # (None in an ordinary run), whether this run did something that model answers otherwise
+        # for, findings, and the recorded results of nondeterministic calls
+        "posthog_cells", "upvalues_created", "posthog_suspect", "divergences", "tape", "check_posthog",
     )
 
     def __init__(self, program: Program, globals: dict[str, Any], functions: dict[str, HostFunction],
@@ -192,6 +215,13 @@ class Machine:
         self.charge = self.meter.charge  # StlContext.charge
         self.stdout_charged = 0
 
+        self.posthog_cells: dict[int, UpValue] | None = None
+        self.upvalues_created = 0
+        self.posthog_suspect = False
+        self.divergences: list[dict[str, Any]] = []
+        self.tape = Tape()
+        self.check_posthog = True
+
     # running ----------------------------------------------------------------------------
 
     def execute(self) -> ExecutionResult:
@@ -199,18 +229,23 @@ class Machine:
             self.deadline = time.monotonic() + self.timeout
         try:
             self.stl, self.bytecode_stl = stl_tables()
+            if self.posthog_cells is not None:
+                self.bytecode_stl = posthog_model.posthog_bytecode_stl(self.bytecode_stl)
             result = self._loop()
         except HogError:
             raise
         except RecursionError:
-            raise HogVMException("Value nested too deeply to process (recursion limit reached)") from None
+            raise self.annotate(HogVMException("Value nested too deeply to process (recursion limit reached)")) from None
         except MemoryError:
-            raise HogVMMemoryExceededException(self.meter.limit, self.meter.used) from None
+            raise self.annotate(HogVMMemoryExceededException(self.meter.limit, self.meter.used)) from None
         try:
             converted = to_host(result)
         except ValueConversionError as error:
-            raise HogVMException(f"Can not return this value: {error}") from None
-        return ExecutionResult(converted, list(self.stdout), self.steps, self.meter.peak)
+            raise self.annotate(HogVMException(f"Can not return this value: {error}")) from None
+        divergences = list(self.divergences)
+        if self.posthog_suspect and self.posthog_cells is None and self.check_posthog:
+            divergences += posthog_model.check_against_posthog(self, converted)
+        return ExecutionResult(converted, list(self.stdout), self.steps, divergences)
 
     def _loop(self) -> Any:
         """Fetch, advance, dispatch: every opcode's behaviour is its handler in hogvm/handlers/."""
@@ -223,21 +258,32 @@ class Machine:
                 handler(self, arg)
         except _Halt as halt:
             return halt.result
-        except HogError:
+        except HogError as error:
             self.steps = self.steps_now()
+            self.annotate(error)
             raise
         except IndexError as error:
             self.steps = self.steps_now()
-            raise self._crash(handler, arg, error) from None
+            raise self.annotate(self._crash(handler, arg, error)) from None
         except RecursionError:
             self.steps = self.steps_now()
-            raise HogVMException("Value nested too deeply to process (recursion limit reached)") from None
+            raise self.annotate(HogVMException("Value nested too deeply to process (recursion limit reached)")) from None
         except MemoryError:
             self.steps = self.steps_now()
-            raise HogVMMemoryExceededException(self.meter.limit, self.meter.used) from None
+            raise self.annotate(HogVMMemoryExceededException(self.meter.limit, self.meter.used)) from None
         except Exception as error:  # a Python error is never what a Hog program sees
             self.steps = self.steps_now()
-            raise HogVMException(str(error) or type(error).__name__) from None
+            raise self.annotate(HogVMException(str(error) or type(error).__name__)) from None
+
+    def annotate(self, error: HogError) -> HogError:
+        """As an error leaves the run: the source position of the failing instruction (the
+        innermost active frame whose chunk has a source map) and the lines printed so far."""
+        if error.stdout is None:
+            error.stdout = list(self.stdout)
+        frames = [(self.chunk, self.ip - 1)]
+        frames.extend((chunk, ip - 1) for chunk, ip, _, _ in reversed(self.frames))
+        locate(error, frames)
+        return error
 
     def halt(self, result: Any) -> None:
         """The program is done (steps already counted): a run over the step budget still fails."""
@@ -345,6 +391,18 @@ class Machine:
 
     def remaining_time(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
+
+    def note_divergence(self, kind: str, message: str, **details: Any) -> None:
+        """Record that PostHog's VMs answer this run differently (once per kind and message)."""
+        finding = {"kind": kind, "variable": details.pop("variable", None), "message": message, **details}
+        if finding not in self.divergences:
+            self.divergences.append(finding)
+
+    def volatile(self, produce: PyCallable[[], Any], key: Any = None) -> Any:
+        """The result of a nondeterministic call (the clock, randomness, a host function given
+        `key`, its name and arguments): recorded in an ordinary run, replayed in the run that
+        checks it against PostHog's model."""
+        return self.tape.play(produce, key)
 
     # memory -----------------------------------------------------------------------------
 

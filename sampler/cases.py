@@ -58,6 +58,7 @@ class CaseResult:
     reasoning: str
     error: str | None
     returned: tuple[str, ...]  # the tags in the order the tagger returned them
+    posthog_divergences: tuple[str, ...] = ()  # where PostHog's VMs would answer this case otherwise
 
     @property
     def ok(self) -> bool:
@@ -119,6 +120,11 @@ class CheckReport:
     @property
     def errors(self) -> list[CaseResult]:
         return [result for result in self.results if result.error is not None]
+
+    @property
+    def divergent(self) -> list[CaseResult]:
+        """Cases PostHog's VMs would answer differently (what passes here may not pass there)."""
+        return [result for result in self.results if result.posthog_divergences]
 
     @property
     def micro(self) -> TagScore:
@@ -253,13 +259,15 @@ def _event_of(case: Case) -> SampledEvent:
 
 
 def _result(case: Case, outcome: TaggerResult) -> CaseResult:
-    return CaseResult(case, frozenset(outcome["tags"]), outcome["reasoning"], outcome["error"], tuple(outcome["tags"]))
+    return CaseResult(case, frozenset(outcome["tags"]), outcome["reasoning"], outcome["error"], tuple(outcome["tags"]),
+                      tuple(outcome["posthog_divergences"]))
 
 
 def case_as_json(result: CaseResult) -> dict[str, Any]:
+    """A case's result; `posthog_divergences` only when there are some, as `test_hog` adds them."""
     case = result.case
     event = case.event
-    return {
+    body = {
         "line": case.line,
         "name": case.name,
         "uuid": event.uuid if event is not None else case.uuid,
@@ -269,3 +277,6 @@ def case_as_json(result: CaseResult) -> dict[str, Any]:
         "error": result.error,
         "properties": event.properties if event is not None else None,
     }
+    if result.posthog_divergences:
+        body["posthog_divergences"] = list(result.posthog_divergences)
+    return body

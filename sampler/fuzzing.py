@@ -3,10 +3,12 @@
 A failure is anything `test_hog` would report as an error for the event: a runtime error (an
 uncaught `throw`, a bad call, too deep a recursion), a timeout, the memory limit, a return value
 that is not a list of tag names, or an error inside the VM itself. Failures are told apart by
-kind and by message with its quoted values and numbers blanked, so `jsonParse` failing on two
-different texts is one failure (a builtin's error is known by the builtin's name), while two
-different `throw`s are two. Hypothesis shrinks each
-separately, and the same seed always gives the same report.
+kind, by message with its numbers blanked, and by the line and column that failed (a compiled
+tagger's source map appends them to the message): `jsonParse` failing on two different texts at
+one call is one failure (a builtin's error is known by the builtin's name), one `throw` site is
+one failure whatever its message says, while two `throw`s are two. Timeouts and the memory limit
+are one failure each, wherever they struck. Hypothesis shrinks each separately, and the same seed
+always gives the same report.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sampler.runner import TAGGER_TIMEOUT_S
 from sampler.tagging import CompiledTagger
 
 DEFAULT_EXAMPLES = 300
@@ -32,6 +33,8 @@ _KINDS = (
     ("Invalid event", "invalid event"),
 )
 _BUILTIN_ERROR = re.compile(r"^(Runtime error: [A-Za-z_]\w*): ")
+_THROWN = re.compile(r"^(Runtime error: [A-Za-z_]\w*)\('")  # an uncaught `throw`: Error('...')
+_POSITION = re.compile(r" \((line \d+, column \d+(?:, in (?:a lambda|function [^()]+))?)\)$")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -60,17 +63,29 @@ def failure_kind(error: str) -> str:
     return "error"
 
 
-def failure_signature(error: str) -> tuple[str, str]:
-    """What makes two failures the same: the kind, and the message with values blanked."""
+def failure_signature(error: str) -> tuple[str, str, str]:
+    """What makes two failures the same: the kind, the message with its values blanked, and where
+    in the tagger it failed (the position a source map appends; '' without one)."""
     kind = failure_kind(error)
-    if kind in ("timeout", "memory"):
-        return kind, ""
+    if kind in ("timeout", "memory"):  # where the limit struck is wherever the run happened to be
+        return kind, "", ""
+    message, position = split_position(error)
     if kind == "wrong return type":  # "..., got int: 5" -> the type alone
-        return kind, error.split(":", 1)[0]
-    builtin = _BUILTIN_ERROR.match(error)
+        return kind, message.split(":", 1)[0], position
+    builtin = _BUILTIN_ERROR.match(message)
     if builtin:  # "Runtime error: jsonParse: invalid JSON at ..." -> the builtin that failed
-        return kind, builtin.group(1)
-    return kind, _NUMBER.sub("N", error)
+        return kind, builtin.group(1), position
+    thrown = _THROWN.match(message)
+    if thrown and position:  # one `throw` site, whatever text the event put in its message
+        return kind, thrown.group(1), position
+    return kind, _NUMBER.sub("N", message), position
+
+
+def split_position(error: str) -> tuple[str, str]:
+    """`("Runtime error: ...", "line 3, column 5, in function f")` from a message that ends with
+    the position of the failing instruction; `(error, "")` when it has none."""
+    found = _POSITION.search(error)
+    return (error[:found.start()], found.group(1)) if found else (error, "")
 
 
 def fuzz_tagger(
@@ -79,15 +94,15 @@ def fuzz_tagger(
     examples: int = DEFAULT_EXAMPLES,
     seed: int | None = None,
     events: Any = None,
-    timeout: float = TAGGER_TIMEOUT_S,
+    timeout: float | None = None,
     on_event: Callable[[int, str | None], None] | None = None,
 ) -> FuzzReport:
     """Run `tagger` on `examples` generated events (`events`: a Hypothesis strategy of event
     objects, by default `strategies.ai_generation_events()`), and shrink every distinct failure.
 
-    `seed` makes the run repeatable (a random one is chosen and reported otherwise); `on_event(n)`
-    `on_event(tried, error)` is called after each run of the tagger (for progress, or to warn
-    that timeouts are making the run slow).
+    `seed` makes the run repeatable (a random one is chosen and reported otherwise); `timeout` is
+    the limit per event (default PostHog's 5 seconds); `on_event(tried, error)` is called after
+    each run of the tagger (for progress, or to warn that timeouts are making the run slow).
     """
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as seed_decorator
@@ -96,8 +111,8 @@ def fuzz_tagger(
 
     report = FuzzReport(seed=secrets.randbelow(2**32) if seed is None else seed, examples=examples)
     strategy = events if events is not None else ai_generation_events()
-    failure_types: dict[tuple[str, str], type[_TaggerFailed]] = {}
-    known: set[tuple[str, str]] = set()
+    failure_types: dict[tuple[str, str, str], type[_TaggerFailed]] = {}
+    known: set[tuple[str, str, str]] = set()
 
     def check(event: dict[str, Any]) -> None:
         outcome = tagger.run(event, timeout=timeout)

@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_serializer,
@@ -219,7 +220,10 @@ class TestHogRequest(BaseModel):
 
 
 class TestHogResult(BaseModel):
-    """One sampled event and what the tagger made of it."""
+    """One sampled event and what the tagger made of it.
+
+    Beside the endpoint's fields (all that `model_dump()` gives), `dropped_tags` (returned names
+    that are not configured tags) and `failure` (the VM's error, with its position) serve reports."""
 
     __test__ = False
 
@@ -230,6 +234,29 @@ class TestHogResult(BaseModel):
     tags: list[str]
     reasoning: str
     error: str | None
+    # Not in PostHog's response: where PostHog's VMs would tag this event differently (see
+    # hogvm/posthog_model.py). Serialised only when there is something to say, so the body keeps
+    # PostHog's exact shape otherwise; clients written for PostHog ignore an extra key.
+    posthog_divergences: list[str] | None = None
+
+    @model_serializer(mode="wrap")
+    def _divergences_only_when_present(self, handler: Any) -> dict[str, Any]:
+        body = handler(self)
+        if not body.get("posthog_divergences"):
+            body.pop("posthog_divergences", None)
+        return body
+
+    _dropped_tags: list[str] = PrivateAttr(default_factory=list)
+    _failure: Any = PrivateAttr(default=None)
+
+    @property
+    def dropped_tags(self) -> list[str]:
+        return self._dropped_tags
+
+    @property
+    def failure(self) -> Any:
+        """The `HogError` the tagger failed with, if the VM raised one."""
+        return self._failure
 
 
 class TestHogResponse(BaseModel):

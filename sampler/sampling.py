@@ -84,3 +84,17 @@ def decode_event_row(
     except ValueError as exc:
         problem = f"Event properties are not valid JSON: {exc}"
     return SampledEvent(uuid, event, distinct_id, timestamp, {}, problem)
+
+
+def sampled_event_summary(store: EventStore) -> tuple[int, datetime | None]:
+    """How many events of the sampled types the store holds, and the newest one's timestamp: what
+    to tell a user whose 7-day window is empty."""
+    placeholders = ", ".join("?" * len(SAMPLED_EVENT_TYPES))
+    with store.cursor() as cur:
+        row = cur.execute(
+            f"SELECT count(*), max(timestamp) FROM {EVENTS_TABLE} WHERE event IN ({placeholders})",
+            list(SAMPLED_EVENT_TYPES),
+        ).fetchone()
+    if row is None:
+        return 0, None
+    return int(row[0]), row[1]

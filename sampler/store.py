@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from sampler import loaders
-from sampler.errors import StoreError
+from sampler.errors import NotADatabaseError, StoreError
 
 EVENTS_TABLE = "events"
 
@@ -91,6 +91,7 @@ class EventStore:
             self._scratch = tempfile.mkdtemp(prefix="hog-tagger-")
             config["temp_directory"] = self._scratch
         else:
+            _check_database_file(self.path)
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._conn = duckdb.connect(str(self.path) if self.path else ":memory:", config=config)
@@ -177,8 +178,7 @@ class EventStore:
         `rebase_newest_to` shifts every loaded timestamp by one interval so that the newest event
         of the loaded files lands at that instant (used to keep the embedded sample recent).
         """
-        dumps = [loaders.dump_file(p) for p in paths]
-        with self._load_lock, self.cursor() as cur:
+        with self._load_lock, self.cursor() as cur, loaders.readable_dumps(paths, cur) as dumps:
             cur.execute("BEGIN TRANSACTION")
             try:
                 report = self._load_in_transaction(cur, dumps, rebase_newest_to, progress)
@@ -214,7 +214,7 @@ class EventStore:
             with _progress_while(cur, dump, progress, "storing"):
                 loaders.insert(cur, dump, EVENTS_TABLE, shift=shift,
                                keep_first_of_repeats=checked.distinct_uuids != checked.rows)
-            files.append(FileLoad(dump.path, checked.rows, self._count(cur) - before))
+            files.append(FileLoad(Path(dump.name), checked.rows, self._count(cur) - before))
         return LoadReport(files)
 
     @staticmethod
@@ -231,7 +231,7 @@ def _progress_while(
     if progress is None or os.path.getsize(dump.path) < PROGRESS_MIN_BYTES:
         yield
         return
-    progress(f"{step} {dump.path}")
+    progress(f"{step} {dump.name}")
     done = threading.Event()
 
     def poll() -> None:
@@ -239,7 +239,7 @@ def _progress_while(
         while not done.wait(PROGRESS_INTERVAL_S):
             with contextlib.suppress(duckdb.Error):
                 percent = cur.query_progress()
-                line = f"{step} {dump.path}: {percent:.0f}%"
+                line = f"{step} {dump.name}: {percent:.0f}%"
                 if percent >= 0 and line != last:
                     progress(line)
                     last = line
@@ -254,6 +254,26 @@ def _progress_while(
     finally:
         done.set()
         poller.join()
+
+
+# A DuckDB database file has this at byte 8 (after a checksum). DuckDB would open other files too:
+# a JSON dump given as a database opens as a read-only view of it, and events "added" vanish.
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def _check_database_file(path: Path) -> None:
+    """Refuse an existing file that is not a DuckDB database (a dump given by mistake)."""
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise NotADatabaseError(path, "a directory")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(12)
+    except OSError as exc:
+        raise StoreError(f"cannot open event database {path}: {exc.strerror}") from None
+    if header[8:12] != _DUCKDB_MAGIC:
+        raise NotADatabaseError(path, loaders.describe_file(path))
 
 
 def _first_line(exc: BaseException) -> str:

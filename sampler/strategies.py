@@ -443,6 +443,11 @@ def _mangle(draw: Draw, properties: st.SearchStrategy[Properties], max_damage: i
         elif how == "huge":
             props[key] = draw(huge_texts())
         elif how == "as string":
+            # A number or boolean of the event where it has one (the fixed order keeps the target
+            # while shrinking); the drawn key otherwise, which turns a text into its JSON.
+            scalars = [name for name in _damage_keys() if type(props.get(name)) in (int, float, bool)]
+            if scalars:
+                key = draw(st.sampled_from(scalars))
             props[key] = _as_string(props.get(key))
         elif how == "broken message":
             props[key] = _damage_messages(props.get(key), draw)

@@ -4,8 +4,10 @@
     >>> [change.event.uuid for change in report.changes]
 
 An event changes when its tags (compared as a set: order and repeats do not matter, as PostHog
-emits one `$ai_tag` per tag) or its error differ between the versions. Reasoning alone is not a
-change. Events stream through: memory holds the changes and the counts, not the events.
+emits one `$ai_tag` per tag) or its error differ between the versions, or when PostHog's VMs would
+answer one version differently and not the other (`posthog_divergences`: the same tags here may be
+other tags there). Reasoning alone is not a change. Events stream through: memory holds the
+changes and the counts, not the events.
 """
 
 from __future__ import annotations
@@ -33,16 +35,27 @@ class EventChange:
     def error_changed(self) -> bool:
         return self.old["error"] != self.new["error"]
 
+    @property
+    def divergences_changed(self) -> bool:
+        return set(self.old["posthog_divergences"]) != set(self.new["posthog_divergences"])
+
+    @property
+    def changed(self) -> bool:
+        return self.tags_changed or self.error_changed or self.divergences_changed
+
 
 @dataclass
 class Distribution:
-    """Events per tag, events with an error, and events with no tag and no error."""
+    """Events per tag, events with an error, events with no tag and no error, and events PostHog's
+    VMs would answer differently."""
 
     tags: Counter[str] = field(default_factory=Counter)
     errors: int = 0
     untagged: int = 0
+    diverging: int = 0
 
     def add(self, result: TaggerResult) -> None:
+        self.diverging += bool(result["posthog_divergences"])
         if result["error"] is not None:
             self.errors += 1
         elif not result["tags"]:
@@ -79,7 +92,7 @@ def diff_taggers(
         report.old.add(before)
         report.new.add(after)
         change = EventChange(event, before, after)
-        if change.tags_changed or change.error_changed:
+        if change.changed:
             report.changes.append(change)
         if on_event is not None:
             on_event(report.events)

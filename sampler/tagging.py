@@ -4,7 +4,7 @@ The shared core of the authoring tools (`hog-test fuzz`, `check`, `diff`, the py
 
     >>> tagger = CompiledTagger.from_source("return ['hi']", tags=["hi"])
     >>> tagger.run(generation(input="hello", output="Hi there!"))
-    {'tags': ['hi'], 'reasoning': '', 'error': None}
+    {'tags': ['hi'], 'reasoning': '', 'error': None, 'posthog_divergences': []}
 
 An event is anything `as_event` accepts: a `SampledEvent`, or a mapping in PostHog's capture or
 batch-export shape (`properties` an object or a JSON string of one; `event` defaults to
@@ -14,17 +14,21 @@ batch-export shape (`properties` an object or a JSON string of one; `event` defa
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sampler.runner import TAGGER_TIMEOUT_S, TaggerResult, run_hog_tagger
+from sampler.runner import TaggerResult, run_hog_tagger
 from sampler.sampling import SAMPLED_EVENT_TYPES, SampledEvent, decode_event_row, utc_now
 from sampler.store import EVENTS_TABLE, EventStore
 
 GENERATION = "$ai_generation"
 _FETCH_BATCH = 500
+
+if TYPE_CHECKING:
+    from hogvm import CompiledHog
+    from hogvm.positions import SourceMap
 
 
 class EventShapeError(ValueError):
@@ -33,32 +37,39 @@ class EventShapeError(ValueError):
 
 @dataclass(frozen=True)
 class CompiledTagger:
-    """A Hog tagger ready to run: its bytecode and the configured tag names (none keeps every name)."""
+    """A Hog tagger ready to run: its bytecode and the configured tag names (none keeps every name).
+
+    With its `source_map` (kept by `from_source` and `from_compiled`), a runtime error ends with
+    the line and column that failed, as in `test_hog`."""
 
     bytecode: list[Any]
     tags: tuple[str, ...] = ()
     name: str = "<tagger>"
     source: str | None = field(default=None, repr=False)
+    source_map: SourceMap | None = field(default=None, repr=False)
 
     @classmethod
     def from_source(cls, source: str, *, tags: Iterable[str] = (), name: str = "<tagger>") -> CompiledTagger:
         """Compile Hog source; raises `HogError` (with line and column) for a program that does not compile."""
-        from hogvm import compile_hog
+        from hogvm import compile_hog_with_warnings
 
-        return cls(compile_hog(source), tuple(tags), name, source)
+        return cls.from_compiled(compile_hog_with_warnings(source), source, tags=tags, name=name)
 
-    def run(self, event: SampledEvent | Mapping[str, Any], *, timeout: float = TAGGER_TIMEOUT_S) -> TaggerResult:
-        """Tag one event: `{tags, reasoning, error}`, never raising for what the tagger does."""
-        return tag_event(self.bytecode, as_event(event), self.tags, timeout=timeout)
+    @classmethod
+    def from_compiled(cls, compiled: CompiledHog, source: str, *, tags: Iterable[str] = (),
+                      name: str = "<tagger>") -> CompiledTagger:
+        """A tagger from what `compile_hog_with_warnings` returned for `source` (its warnings are
+        the caller's to show)."""
+        return cls(compiled.bytecode, tuple(tags), name, source, compiled.source_map)
 
-
-def tag_event(
-    bytecode: list[Any], event: SampledEvent, tags: Collection[str], *, timeout: float = TAGGER_TIMEOUT_S
-) -> TaggerResult:
-    """What `test_hog` reports for `event`: the tagger's result, or the event's own decoding problem."""
-    if event.problem is not None:
-        return {"tags": [], "reasoning": "", "error": event.problem}
-    return run_hog_tagger(bytecode, event.as_event_data(), set(tags), timeout=timeout)
+    def run(self, event: SampledEvent | Mapping[str, Any], *, timeout: float | None = None) -> TaggerResult:
+        """Tag one event: `{tags, reasoning, error, posthog_divergences}` as `test_hog` reports it for
+        the event (its own decoding problem included), never raising for what the tagger does."""
+        sampled = as_event(event)
+        if sampled.problem is not None:
+            return {"tags": [], "reasoning": "", "error": sampled.problem, "posthog_divergences": []}
+        return run_hog_tagger(self.bytecode, sampled.as_event_data(), set(self.tags), source_map=self.source_map,
+                              timeout=timeout)
 
 
 def as_event(value: SampledEvent | Mapping[str, Any], *, default_uuid: str = "") -> SampledEvent:

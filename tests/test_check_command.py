@@ -119,7 +119,9 @@ def test_a_tagger_error_always_fails(capsys, keywords: Path, tmp_path: Path) -> 
     cases = _cases(tmp_path, _case("boom", []), _case("refund", ["billing"]))
     code, out, _ = cli(capsys, "check", str(keywords), "--cases", str(cases), "--min-f1", "0")
     assert code == 1
-    assert "  error      Runtime error: Error('boom')" in out and out.endswith("FAILED: the tagger failed on 1 case\n")
+    # The error says where the tagger failed, as `run` does.
+    assert "  error      Runtime error: Error('boom') (line 5, column 29)\n" in out
+    assert out.endswith("FAILED: the tagger failed on 1 case\n")
 
 
 def test_check_json(capsys, keywords: Path, tmp_path: Path) -> None:
@@ -132,6 +134,40 @@ def test_check_json(capsys, keywords: Path, tmp_path: Path) -> None:
     invoice = body["mismatches"][0]
     assert (invoice["line"], invoice["expected"], invoice["got"]) == (5, ["billing"], [])
     assert invoice["properties"]["$ai_input"][0]["content"] == "my invoice is wrong"
+
+
+# Tags billing on 'refund', through a call PostHog's Python VM does not have.
+NOT_IN_POSTHOG = "return (tryBase64Decode('aGk=') == 'hi' and input ilike '%refund%') ? ['billing'] : []"
+
+
+def test_check_shows_where_posthog_would_answer_differently(capsys, tmp_path: Path) -> None:
+    tagger = tmp_path / "b64.hog"
+    tagger.write_text(NOT_IN_POSTHOG)
+    cases = _cases(tmp_path, _case("I want a refund", ["billing"]), _case("hello", ["billing"], name="missed"))
+    code, out, _ = cli(capsys, "check", str(tagger), "--cases", str(cases), "--tags", "billing")
+    assert code == 1  # the mismatch; the divergence alone does not fail the check
+    finding = "PostHog's Python VM has no tryBase64Decode (only its TypeScript VM does)"
+    # The mismatch block carries its posthog line; the passing case is listed in its own section.
+    mismatch = out.split("mismatches:\n", 1)[1].split("\n\n", 1)[0]
+    assert mismatch.startswith("line 2  missed  event case-2\n") and f"\n  posthog    {finding}" in mismatch
+    section = out.split("PostHog would answer these cases differently:\n", 1)[1]
+    assert section.startswith(f"line 1  event case-1\n  posthog    {finding}")
+
+    code, out, _ = cli(capsys, "check", str(tagger), "--cases", str(cases), "--tags", "billing", "--json")
+    body = json.loads(out)
+    assert [case["line"] for case in body["posthog_divergences"]] == [1, 2]
+    assert body["posthog_divergences"][0]["posthog_divergences"][0].startswith(finding)
+    assert body["mismatches"][0]["posthog_divergences"] == body["posthog_divergences"][1]["posthog_divergences"]
+
+
+def test_check_without_divergences_has_no_posthog_section(capsys, keywords: Path, tmp_path: Path) -> None:
+    cases = _cases(tmp_path, *MIXED)
+    code, out, _ = cli(capsys, "check", str(keywords), "--cases", str(cases), "--tags", "billing,bug", "--json")
+    body = json.loads(out)
+    assert code == 1 and body["posthog_divergences"] == []
+    assert all("posthog_divergences" not in m for m in body["mismatches"])
+    code, out, _ = cli(capsys, "check", str(keywords), "--cases", str(cases), "--tags", "billing,bug")
+    assert code == 1 and "posthog" not in out.lower()
 
 
 def test_uuid_cases_come_from_a_database(capsys, keywords: Path, tmp_path: Path) -> None:
@@ -149,7 +185,7 @@ def test_uuid_cases_come_from_a_database(capsys, keywords: Path, tmp_path: Path)
     code, _, err = cli(capsys, "check", str(keywords), "--cases", str(missing), "--db", str(db))
     assert code == 1 and err == f"hog-test: error: {missing}: line 1: no event with uuid nope in {db}\n"
     code, _, err = cli(capsys, "check", str(keywords), "--cases", str(missing), "--db", str(tmp_path / "none.duckdb"))
-    assert code == 1 and "no event database at" in err
+    assert code == 1 and ": no such file (create one with" in err
 
 
 @pytest.mark.parametrize(("line", "message"), [
@@ -200,4 +236,4 @@ def test_check_as_a_real_process(tmp_path: Path) -> None:
 def test_argparse_usage_errors_are_one_line(capsys) -> None:
     code, _, err = cli(capsys, "check", str(TOPICS))
     assert code == 2
-    assert err == "hog-test check: error: the following arguments are required: --cases (see hog-test check --help)\n"
+    assert err == "hog-test check: error: the following arguments are required: --cases (see 'hog-test check --help')\n"

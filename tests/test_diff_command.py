@@ -58,7 +58,7 @@ def test_diff_lists_changed_events_and_the_count_per_tag(tmp_path: Path) -> None
     changed = {c.event.uuid[-1]: c for c in report.changes}
     assert sorted(changed) == ["1", "3"]  # 'charged' gains billing; 'boom' now fails
     assert changed["1"].tags_changed and not changed["1"].error_changed
-    assert changed["3"].error_changed and changed["3"].new["error"] == "Runtime error: Error('boom')"
+    assert changed["3"].error_changed and changed["3"].new["error"] == "Runtime error: Error('boom') (line 2, column 29)"
     assert report.tag_rows() == [("billing", 2, 3)]
     assert (report.old.errors, report.new.errors, report.old.untagged, report.new.untagged) == (0, 1, 3, 1)
 
@@ -73,7 +73,7 @@ def test_diff_command_report(capsys, taggers: tuple[Path, Path], tmp_path: Path)
             "  output     assistant: ok\n"
             "  tags       (none)  ->  billing\n"
             "  reasoning  checked\n") in out
-    assert "  error      (none)  ->  Runtime error: Error('boom')\n" in out
+    assert "  error      (none)  ->  Runtime error: Error('boom') (line 2, column 29)\n" in out
     assert out.endswith(
         "events per tag:\n"
         "  tag          old    new  change\n"
@@ -102,7 +102,8 @@ def test_diff_on_a_database_with_limit_show_and_json(capsys, taggers: tuple[Path
     assert code == 1 and body["events"] == 5 and len(body["changes"]) == 2
     assert body["tags"] == {"billing": {"old": 2, "new": 3}, "bug": {"old": 0, "new": 0}}
     assert body["errors"] == {"old": 0, "new": 1}
-    assert body["changes"][0]["new"] == {"tags": [], "error": "Runtime error: Error('boom')", "reasoning": ""}
+    assert body["changes"][0]["new"] == {"tags": [], "error": "Runtime error: Error('boom') (line 2, column 29)",
+                                         "reasoning": ""}
 
 
 def test_diff_of_the_example_on_the_sample_events(capsys, tmp_path: Path) -> None:
@@ -117,7 +118,7 @@ def test_diff_of_the_example_on_the_sample_events(capsys, tmp_path: Path) -> Non
 @pytest.mark.parametrize(("args", "code", "message"), [
     (["--limit", "0"], 2, "--limit: must be at least 1, got 0"),
     (["--show", "some"], 2, "--show: not a whole number: 'some'"),
-    (["--db", "nowhere.duckdb"], 1, "no event database at nowhere.duckdb"),
+    (["--db", "nowhere.duckdb"], 1, "--db nowhere.duckdb: no such file"),
 ])
 def test_diff_bad_options(capsys, taggers: tuple[Path, Path], tmp_path: Path, args: list[str], code: int,
                           message: str) -> None:
@@ -131,9 +132,32 @@ def test_diff_needs_events_and_one_stdin_at_most(capsys, taggers: tuple[Path, Pa
     old, new = taggers
     code, _, err = cli(capsys, "diff", str(old), str(new))
     assert code == 2 and err == ("hog-test diff: error: one of the arguments --db --events is required "
-                                 "(see hog-test diff --help)\n")
+                                 "(see 'hog-test diff --help')\n")
     code, _, err = cli(capsys, "diff", "-", "-", "--events", str(_dump(tmp_path)))
     assert code == 2 and err == "hog-test: error: only one of OLD and NEW can be read from standard input\n"
+    code, _, err = cli(capsys, "diff", str(old), "-", "--events", "-")
+    assert code == 2 and err == "hog-test: error: standard input can hold a tagger or a dump, not both (- given twice)\n"
+
+
+def test_diff_counts_a_change_in_where_posthog_would_answer_differently(capsys, taggers: tuple[Path, Path],
+                                                                         tmp_path: Path) -> None:
+    old, _ = taggers
+    # The same tags here as OLD, through a call PostHog's Python VM does not have.
+    new = tmp_path / "b64.hog"
+    new.write_text("return (tryBase64Decode('aGk=') == 'hi' and input ilike '%refund%') ? ['billing'] : []")
+    code, out, _ = cli(capsys, "diff", str(old), str(new), "--events", str(_dump(tmp_path)))
+    assert code == 1
+    assert ": 5 changed (0 in tags, 0 in errors, 5 in PostHog divergences)\n" in out.splitlines()[0] + "\n"
+    assert "\n  posthog    (new) PostHog's Python VM has no tryBase64Decode" in out
+    assert "  (PostHog differs)      0      5      +5\n" in out
+    code, out, _ = cli(capsys, "diff", str(old), str(new), "--events", str(_dump(tmp_path)), "--json")
+    body = json.loads(out)
+    assert body["posthog_divergences"] == {"old": 0, "new": 5}
+    change = body["changes"][0]
+    assert "posthog_divergences" not in change["old"] and len(change["new"]["posthog_divergences"]) == 1
+    # Both versions diverging the same way is no change.
+    code, out, _ = cli(capsys, "diff", str(new), str(new), "--events", str(_dump(tmp_path)))
+    assert code == 0 and ": 0 changed (0 in tags, 0 in errors)" in out and "(PostHog differs)      5      5       =" in out
 
 
 def test_diff_compile_error_names_the_version(capsys, taggers: tuple[Path, Path], tmp_path: Path) -> None:
@@ -141,7 +165,7 @@ def test_diff_compile_error_names_the_version(capsys, taggers: tuple[Path, Path]
     broken = tmp_path / "broken.hog"
     broken.write_text("return [")
     code, _, err = cli(capsys, "diff", str(old), str(broken), "--events", str(_dump(tmp_path)))
-    assert code == 1 and err.startswith(f"hog-test: error: {broken}:1:") and err.count("\n") == 1
+    assert code == 1 and err.startswith(f"hog-test: error: {broken}:1:9: ") and err.endswith("\n  return [\n          ^\n")
 
 
 def test_diff_as_a_real_process(taggers: tuple[Path, Path], tmp_path: Path) -> None:

@@ -85,8 +85,8 @@ def test_assert_no_errors_lists_every_failing_event(hog_tagger) -> None:
     with pytest.raises(AssertionError) as failure:
         tagger.assert_no_errors(events)
     assert str(failure.value) == ("<source> failed on 2 event(s):\n"
-                                  "  event a: Runtime error: Error('boom')\n"
-                                  "  event c: Runtime error: Error('boom')")
+                                  "  event a: Runtime error: Error('boom') (line 5, column 29)\n"
+                                  "  event c: Runtime error: Error('boom') (line 5, column 29)")
 
 
 def test_loaded_events_are_found_by_uuid(hog_tagger, hog_load_events, hog_event_store, tmp_path: Path) -> None:

@@ -153,11 +153,22 @@ def test_json_length(args: tuple, expected: int) -> None:
     ("JSONExtractString", (DOC, "z"), None),
     ("JSONExtractString", (DOC, "a", "b", -1, "c"), "True"),
     ("JSONExtractString", (DOC, "a", "b", 99), None),
-    ("JSONExtractString", (DOC, "a", 1), None),  # an index into an object names nothing
-    ("JSONExtractString", (DOC, "a", "b", "k"), None),  # a key into an array names nothing
+    ("JSONExtractString", ('"abc"', 2), "b"),  # an index into a string is a character, as in Python
 ])
 def test_json_extract(name: str, args: tuple, expected: object) -> None:
     assert call(name, *args) == expected
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    # PostHog's Python VM crashes on these (KeyError, AttributeError, TypeError): a clear error here
+    ((DOC, "a", 1), "Can not index an object with 1"),
+    ((DOC, "a", "b", "k"), "Can not look up 'k' in a array"),
+    ((DOC, "n", 1), "Can not index a float with 1"),
+])
+def test_a_path_posthog_crashes_on_is_an_error(args: tuple, message: str) -> None:
+    for name in ("JSONExtractString", "JSONExtractInt", "JSONExtractArrayRaw", "JSONLength"):
+        with pytest.raises(HogVMException, match=message):
+            call(name, *args)
 
 
 def test_json_extract_index_zero_is_an_error() -> None:

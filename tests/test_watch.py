@@ -77,7 +77,8 @@ def test_reruns_on_every_save_and_survives_a_compile_error(tagger: Path) -> None
         tagger.write_text("return [")  # a save with a syntax error: reported, the watch goes on
         wait_for(lambda: "run 2 at" in out.text() and err.text().count("watching") == 2, "the second run")
         assert "· tagger.hog changed ──" in out.text()
-        assert f"hog-test: error: {tagger}: Compilation error: " in err.text()
+        assert f"hog-test: error: {tagger}:1:9: Unexpected end of input" in err.text()
+        assert "\n  return [\n          ^\n" in err.text()  # the caret under the error, as `run` shows it
 
         (tagger.parent / "notes.txt").write_text("not watched")  # another file in the same directory
         tagger.write_text("return ['second']")

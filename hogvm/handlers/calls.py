@@ -175,12 +175,17 @@ def op_call_local(m: Machine, argc: int) -> None:
         m.checkpoint()
         m.call(fn.code, fn.entry, len(stack) - wanted, callee)
     elif kind == "bytecode_stl":
+        m.note_divergence(
+            "unsupported_in_posthog",
+            f"PostHog's VMs can not call {fn.name} through a variable (they stop with 'Unsupported "
+            f"function call: {fn.name}'): this tagger fails in PostHog",
+        )
         check_depth(m)
         target = bytecode_stl_entry(m, fn.name, argc)
         m.checkpoint()
         m.call(target, 0, len(stack) - argc, callee)
     else:
-        push_native(m, fn.name, argc)
+        push_native(m, fn.name, argc, pad=True)
         m.after_native()
 
 
@@ -193,7 +198,17 @@ def check_depth(m: Machine) -> None:
 
 
 def bytecode_stl_entry(m: Machine, name: str, argc: int) -> Chunk:
-    found = bytecode_stl_chunk(name, m.bytecode_stl)
+    if name == "arrayReduce":
+        m.note_divergence(
+            "posthog_defect",
+            "PostHog's Python VM runs a stale compiled arrayReduce that indexes the array by each "
+            "element's value: its answer here is likely different (its TypeScript VM agrees with this one)",
+        )
+    found = None
+    if m.posthog_cells is not None:  # replaying under PostHog's model: its functions' stack layout
+        found = bytecode_stl_chunk(f"posthog_layout/{name}", m.bytecode_stl)
+    if found is None:
+        found = bytecode_stl_chunk(name, m.bytecode_stl)
     if found is None:
         raise HogVMException(f"Unsupported function call: {name}")
     arg_count, target = found
@@ -202,8 +217,12 @@ def bytecode_stl_entry(m: Machine, name: str, argc: int) -> Chunk:
     return target
 
 
-def push_native(m: Machine, name: str, argc: int) -> None:
+def push_native(m: Machine, name: str, argc: int, *, pad: bool = False) -> None:
     """Call a host function or builtin with `argc` arguments from the stack; push its result.
+
+    `pad` (a call through a variable, CALL_LOCAL): as PostHog's VMs do there, a builtin gets its
+    missing optional arguments as nulls, up to its maximum (`let f := md5; f('a')` is
+    `md5('a', null)`, which is null: null is no known encoding).
 
     The result is accounted for as it is pushed: a host function's converted result is charged
     before (`charge` measures live memory plus that cost when over the limit); a builtin's is
@@ -227,6 +246,8 @@ def push_native(m: Machine, name: str, argc: int) -> None:
     if host is not None:
         stack.append(_call_host(m, name, host, args))
         return
+    if pad and m.version and builtin.max_args is not None and argc < builtin.max_args:
+        args.extend([None] * (builtin.max_args - argc))
     try:
         result = builtin.fn(args, m)
     except HogError:
@@ -252,7 +273,8 @@ def builtin_failure(m: Machine, name: str, error: Exception) -> HogError:
 def _call_host(m: Machine, name: str, host: Any, args: list[Any]) -> Any:
     meter = m.meter
     try:
-        result = host(*[to_host(arg) for arg in args])
+        host_args = [to_host(arg) for arg in args]
+        result = m.volatile(lambda: host(*host_args), (name, repr(host_args)))
     except HogError:
         raise
     except MemoryError:

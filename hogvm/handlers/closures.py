@@ -3,17 +3,19 @@
 An upvalue is open while the captured stack slot lives (it reads and writes `stack[location]`)
 and closed once that slot is popped (it owns `value`). `m.open_upvalues` maps stack index ->
 open upvalue, so closures capturing one variable share it; a closed upvalue is never reused.
+New captures go through `posthog_model.capture`, which also notes when PostHog's VMs (which do
+reuse closed upvalues) could answer the run differently.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hogvm import operators
+from hogvm import operators, posthog_model
 from hogvm.errors import HogVMException
 from hogvm.memory import VALUE_COST
 from hogvm.opcodes import Op
-from hogvm.values import Callable, Closure, UpValue
+from hogvm.values import Callable, Closure
 
 if TYPE_CHECKING:
     from hogvm.vm import Machine
@@ -45,7 +47,7 @@ def op_closure(m: Machine, captures: tuple[tuple[bool, int], ...]) -> None:
                 raise HogVMException(f"Invalid bytecode: captured local {index} does not exist")
             upvalue = open_upvalues.get(location)
             if upvalue is None:
-                upvalue = open_upvalues[location] = UpValue(location)
+                upvalue = posthog_model.capture(m, location)
             captured.append(upvalue)
         else:
             if index >= len(upvalues):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hogvm import operators
+from hogvm import operators, posthog_model
 from hogvm.errors import HogVMException
 from hogvm.loader import CONST, SET_LOCAL_REBIND, SET_LOCAL_REBIND_TOP
 from hogvm.memory import VALUE_COST
@@ -45,7 +45,7 @@ def op_set_local_rebind(m: Machine, slot: int) -> None:
     """A for-in loop variable's per-iteration write: closures of the last iteration keep their
     value (see loader._mark_rebinding_writes)."""
     location = m.base + slot
-    if location in m.open_upvalues:
+    if location in m.open_upvalues and posthog_model.rebinds(m):
         _close_at(m, location)
     stack = m.stack
     stack[location] = stack.pop()
@@ -55,7 +55,7 @@ def op_set_local_rebind_top(m: Machine, slot: int) -> None:
     """The write ending a C-style for step: a new binding if it is the loop's (topmost) variable."""
     location = m.base + slot
     stack = m.stack
-    if location in m.open_upvalues and location == len(stack) - 2:
+    if location in m.open_upvalues and location == len(stack) - 2 and posthog_model.rebinds(m):
         _close_at(m, location)
     stack[location] = stack.pop()
 

@@ -2,7 +2,8 @@
 
 The JSONExtract family takes a JSON string or an already parsed value, then a path of keys and
 1-based (negative: from the end) array indexes. Unparseable input or a missing path gives the
-function's empty answer (null, 0 or false) as in PostHog, never an error.
+function's empty answer (null, 0 or false) as in PostHog. A path that indexes into a number or
+looks up a key in an array is an error, where PostHog's Python VM crashes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from typing import Any
 
 from hogvm.errors import HogVMException
-from hogvm.printing import to_json_string, to_python_str
+from hogvm.printing import to_json_string, to_python_str, type_name
 from hogvm.stl.argcheck import VALUE_COST, expect_str, fail
 from hogvm.stl.registry import StlContext, builtin
 
@@ -52,25 +53,31 @@ def _parsed(value: Any, ctx: StlContext) -> Any:
 
 
 def get_path(value: Any, path: list[Any] | tuple[Any, ...]) -> Any:
-    """Follow keys and 1-based indexes through `value`; null where the path leads nowhere."""
+    """Follow keys and 1-based (negative: from the end) indexes through `value`, as PostHog's
+    `get_nested_value(..., nullish=True)` does: null where the path runs out or reaches null; an
+    index into a value without a length, a key into a value that is not an object, or an index
+    that is not a key of an object, is an error (PostHog's VM crashes there)."""
     for key in path:
         if value is None:
             return None
-        if isinstance(key, int):
+        if isinstance(key, int):  # booleans too, as in Python
             if key == 0:
                 raise HogVMException("Hog arrays start from index 1")
-            if type(value) not in (list, tuple, str):
-                return None
+            if type(value) not in (list, tuple, str, dict):
+                raise HogVMException(f"Can not index a {type_name(value)} with {key} in a JSON path")
             if key > len(value) or -key > len(value):
                 return None
-            value = value[key - 1] if key > 0 else value[key]
+            try:
+                value = value[key - 1] if key > 0 else value[key]
+            except KeyError:
+                raise HogVMException(f"Can not index an object with {key} in a JSON path") from None
         elif type(value) is dict:
             try:
                 value = value.get(key)
-            except TypeError:  # an unhashable key (an array) names nothing
-                return None
+            except TypeError:
+                raise HogVMException(f"Can not use a {type_name(key)} as a key in a JSON path") from None
         else:
-            return None
+            raise HogVMException(f"Can not look up {key!r} in a {type_name(value)} in a JSON path")
     return value
 
 
@@ -113,8 +120,8 @@ def json_has(args: list[Any], ctx: StlContext) -> bool:
             try:
                 if key not in current:
                     return False
-            except TypeError:
-                return False
+            except TypeError:  # an unhashable key: PostHog's VM crashes
+                raise HogVMException(f"JSONHas: can not use a {type_name(key)} as a key") from None
             current = current[key]
         elif type(current) is list and isinstance(key, int):
             if key == 0 or key > len(current) or key < -len(current):
