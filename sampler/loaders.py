@@ -465,23 +465,24 @@ def check(conn: duckdb.DuckDBPyConnection, dump: DumpFile) -> FileCheck:
 
 
 def insert(conn: duckdb.DuckDBPyConnection, dump: DumpFile, table: str, *, shift: timedelta,
-           keep_first_of_repeats: bool) -> None:
+           keep_first_of_repeats: bool, project_id: int = 1) -> None:
     """Second pass: append the (checked) rows of `dump` to `table`, skipping uuids already there.
 
-    `shift` is added to every timestamp.
+    `shift` is added to every timestamp; every row goes to project `project_id`.
     """
     shift_us = (shift.days * 86_400 + shift.seconds) * 1_000_000 + shift.microseconds
     keep_first = (
         "QUALIFY row_number() OVER (PARTITION BY uuid ORDER BY _row) = 1" if keep_first_of_repeats else ""
     )
     sql = f"""
-        INSERT INTO {table}
-        SELECT uuid, event, distinct_id, timestamp + to_microseconds({int(shift_us)}), properties, person_id, elements_chain
+        INSERT INTO {table} BY NAME
+        SELECT uuid, event, distinct_id, timestamp + to_microseconds({int(shift_us)}) AS timestamp, properties,
+               person_id, elements_chain, {int(project_id)} AS project_id
         FROM (
             SELECT row_number() OVER () AS _row, {_NORMALISED_SQL}
             FROM (SELECT {_KINDS_SQL} FROM ({_source_sql(conn, dump)}))
         ) AS s
-        WHERE NOT EXISTS (SELECT 1 FROM {table} AS e WHERE e.uuid = s.uuid)
+        WHERE NOT EXISTS (SELECT 1 FROM {table} AS e WHERE e.uuid = s.uuid AND e.project_id = {int(project_id)})
         {keep_first}
     """
     try:

@@ -80,26 +80,28 @@ def tagger_globals(event_data: dict[str, Any], valid_tag_names: Collection[str])
 
 
 def run_hog_tagger(bytecode: list[Any], event_data: dict[str, Any], valid_tag_names: Collection[str], *,
-                   source_map: SourceMap | None = None) -> TaggerResult:
+                   source_map: SourceMap | None = None, timeout: float | None = None) -> TaggerResult:
     """Tag one event. Never raises for anything the tagger or its bytecode does: errors are reported
-    in `error`, with empty tags and reasoning, exactly where PostHog reports them.
+    in `error`, with empty tags and reasoning, exactly where PostHog reports them. `timeout` is
+    `TAGGER_TIMEOUT_S` (PostHog's 5 seconds) unless a server or a tool (a fuzzer) sets its own.
     """
-    return tag_event(bytecode, event_data, valid_tag_names, source_map=source_map).as_result()
+    return tag_event(bytecode, event_data, valid_tag_names, source_map=source_map, timeout=timeout).as_result()
 
 
 def tag_event(bytecode: list[Any], event_data: dict[str, Any], valid_tag_names: Collection[str], *,
-              source_map: SourceMap | None = None) -> TaggerOutcome:
+              source_map: SourceMap | None = None, timeout: float | None = None) -> TaggerOutcome:
     """`run_hog_tagger`, with the names dropped as not configured and the VM's error."""
+    if timeout is None:
+        timeout = TAGGER_TIMEOUT_S  # read when called, so a host may change the module's default
     from hogvm import execute_bytecode  # the VM loads on first use; `import sampler` stays light
-
     try:
         globals_ = tagger_globals(event_data, valid_tag_names)
     except (KeyError, TypeError, ValueError) as exc:
         return _failure(f"Invalid event: {type(exc).__name__}: {exc}")
     try:
-        response = execute_bytecode(bytecode, globals_, timeout=TAGGER_TIMEOUT_S, source_map=source_map)
+        response = execute_bytecode(bytecode, globals_, timeout=timeout, source_map=source_map)
     except HogVMRuntimeExceededException as exc:
-        return _failure(_at(f"Execution timed out ({TAGGER_TIMEOUT_S:g}s limit exceeded)", exc), exc)
+        return _failure(_at(f"Execution timed out ({timeout:g}s limit exceeded)", exc), exc)
     except HogVMMemoryExceededException as exc:
         return _failure(_at("Memory limit exceeded", exc), exc)
     except HogError as exc:  # an uncaught `throw` reads `Error('message')`, as in PostHog

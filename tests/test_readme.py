@@ -1,5 +1,6 @@
 """Every snippet of the README runs as written: the Python blocks, the shell blocks (outside the
-Quickstart, whose install commands CI runs), and the `exec` example's output."""
+Quickstart, whose install commands CI runs, and the server's section, which test_api_readme.py runs),
+and the `exec` example's output."""
 
 from __future__ import annotations
 
@@ -19,9 +20,15 @@ def blocks(language: str, text: str = README) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)\n```", text, flags=re.S)
 
 
-def outside_quickstart() -> str:
-    before, rest = README.split("## Quickstart", 1)
+def without_section(title: str, text: str) -> str:
+    before, rest = text.split(f"## {title}\n", 1)
     return before + "\n## " + rest.split("\n## ", 1)[1]
+
+
+def outside_quickstart() -> str:
+    """The README but its Quickstart (install commands CI runs) and "Serve the Taggers API" (its
+    commands start a server; tests/test_api_readme.py runs them against one on a free port)."""
+    return without_section("Serve the Taggers API", without_section("Quickstart", README))
 
 
 @pytest.fixture
