@@ -69,6 +69,9 @@ class Chunk:
     threaded: list[tuple[Any, Any]] | None = field(default=None, repr=False)
     # the compiler's side table for this bytecode, if given (`positions.SourceMap`)
     source_map: Any = field(default=None, repr=False)
+    # tier 2's compiled form (hogvm/tier2/), or why it has none; built on demand, then kept
+    tier2: Any = field(default=None, repr=False)
+    runs: int = field(default=0, repr=False)  # runs started with this chunk as root (tier selection)
 
 
 @dataclass(eq=False, slots=True)
@@ -374,6 +377,26 @@ def _cached_root(bytecode: list[Any], source_map: Any = None) -> Chunk:
     return chunk
 
 
+# The last bytecode lists loaded, by identity: running the same list object again skips even
+# building the content key. A hit is checked against a snapshot of the list (one C-level
+# comparison of the same element objects), so a list changed in place is decoded afresh.
+_IDENTITY_CACHE_SIZE = 16
+_by_identity: dict[int, tuple[list[Any], list[Any], Any, Chunk]] = {}
+
+
+def _loaded_root(bytecode: list[Any], source_map: Any) -> Chunk:
+    known = _by_identity.get(id(bytecode))
+    if known is not None and known[0] is bytecode and known[2] is source_map and known[1] == bytecode:
+        return known[3]
+    chunk = _cached_root(bytecode, source_map)
+    if len(_by_identity) >= _IDENTITY_CACHE_SIZE:
+        with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+            del _by_identity[next(iter(_by_identity))]
+    # holding the list keeps its id from being reused by another object
+    _by_identity[id(bytecode)] = (bytecode, list(bytecode), source_map, chunk)
+    return chunk
+
+
 def load_program(source: Any, *, source_map: Any = None) -> Program:
     """Decode `["_H", 1, ...]`, legacy `["_h", ...]`, or `{"root": {"bytecode": [...]}, ...}`.
 
@@ -381,7 +404,7 @@ def load_program(source: Any, *, source_map: Any = None) -> Program:
     if isinstance(source, Program):
         return source
     if isinstance(source, list):
-        return Program(_cached_root(source, source_map), {})
+        return Program(_loaded_root(source, source_map), {})
     if isinstance(source, dict):
         root_entry = source.get("root")
         if not isinstance(root_entry, dict) or "bytecode" not in root_entry:

@@ -36,9 +36,11 @@ class Callable:
     upvalue_count: int = 0
     chunk: str = "root"
     ip: int = 0  # offset of the body in the chunk's bytecode list, as PostHog numbers it
-    # VM-private: the loaded chunk and the index of the body's first decoded instruction.
+    # VM-private: the loaded chunk and the index of the body's first decoded instruction, and
+    # the body compiled by tier 2 (a Python function), once it has been.
     code: Any = field(default=None, repr=False, compare=False)
     entry: int = field(default=0, repr=False, compare=False)
+    compiled: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True, eq=False)

@@ -15,10 +15,12 @@ from hogvm import ExecutionResult, HogVMException, compile_hog, execute_bytecode
 
 def test_a_result_holds_what_is_measured() -> None:
     # `peak_memory` was always 0 (the meter measures live memory only when a limit is near): gone.
+    # `tier`: which execution tier ran the program (hogvm/tier2/ compiles it to Python).
     assert [field.name for field in dataclasses.fields(ExecutionResult)] == [
-        "result", "stdout", "steps", "posthog_divergences"]
-    result = execute_bytecode(compile_hog("print('a'); return 1"))
-    assert (result.result, result.stdout, result.steps > 0) == (1, ["a"], True)
+        "result", "stdout", "steps", "posthog_divergences", "tier"]
+    result = execute_bytecode(compile_hog("print('a'); return 1"), tier=1)
+    assert (result.result, result.stdout, result.steps > 0, result.tier) == (1, ["a"], True, 1)
+    assert execute_bytecode(compile_hog("print('a'); return 1"), tier=2).tier == 2
 
 
 @pytest.mark.parametrize(("value", "kind"), [

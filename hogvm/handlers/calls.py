@@ -8,6 +8,7 @@ and pushes its result. Builtins come from the STL registry; host functions (`fun
 
 from __future__ import annotations
 
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from hogvm import operators
@@ -86,13 +87,19 @@ def op_call_global(m: Machine, arg: tuple[str, int]) -> None:
         push_native(m, name, argc)
         m.after_native()
     elif name in m.bytecode_stl:
-        check_depth(m)
-        target = bytecode_stl_entry(m, name, argc)
-        m.checkpoint()
-        closure = Closure(native_callable(name, argc, "bytecode_stl", target.name), [])
+        target, closure = enter_bytecode_stl(m, name, argc)
         m.call(target, 0, len(m.stack) - argc, closure)
     else:
         raise HogVMException(f"Unsupported function call: {name}")
+
+
+def enter_bytecode_stl(m: Machine, name: str, argc: int) -> tuple[Chunk, Closure]:
+    """What CALL_GLOBAL checks and counts before it runs the bytecode-STL function `name` (both
+    tiers): its chunk and the closure it runs as."""
+    check_depth(m)
+    target = bytecode_stl_entry(m, name, argc)
+    m.checkpoint()
+    return target, Closure(native_callable(name, argc, "bytecode_stl", target.name), [])
 
 
 def _call_builtin(m: Machine, name: str, builtin: Any, argc: int) -> None:
@@ -105,13 +112,25 @@ def _call_builtin(m: Machine, name: str, builtin: Any, argc: int) -> None:
         del stack[-argc:]
     else:
         args = []
+    push_builtin_result(m, name, builtin, args)
+
+
+def push_builtin_result(m: Machine, name: str, builtin: Any, args: list[Any]) -> None:
+    """Run a native builtin on `args` (its arity checked), push its result and account for it.
+    Tier 2 calls it directly with the argument list."""
     try:
         result = builtin.fn(args, m)
     except HogError:
         raise
     except Exception as error:
         raise builtin_failure(m, name, error) from None
-    stack.append(result)  # pushed first: a measurement of live memory includes the result
+    m.stack.append(result)  # pushed first: a measurement of live memory includes the result
+    account_builtin_result(m, result)
+
+
+def account_builtin_result(m: Machine, result: Any) -> None:
+    """Charge a builtin's result (on the stack by now, as far as live memory goes), then check the
+    clock. Tier 2 runs the builtin itself and calls this."""
     kind = type(result)
     meter = m.meter
     if kind is str:
@@ -120,7 +139,8 @@ def _call_builtin(m: Machine, name: str, builtin: Any, argc: int) -> None:
         meter.used += shallow_cost(result)
     if meter.used > meter.limit:
         meter.collect()
-    m.after_native()
+    if len(m.stdout) != m.stdout_charged or monotonic() > m.deadline:  # the common case skips a call
+        m.after_native()
 
 
 def _call_declared(m: Machine, name: str, argc: int) -> None:
@@ -193,7 +213,7 @@ def op_call_local(m: Machine, argc: int) -> None:
 
 
 def check_depth(m: Machine) -> None:
-    if len(m.frames) >= m.max_call_depth:
+    if m.call_depth() >= m.max_call_depth:
         raise HogVMCallDepthExceededException(m.max_call_depth)
 
 

@@ -367,6 +367,8 @@ def to_time_zone(args: list[Any], ctx: StlContext) -> dict[str, Any]:
 
 def _unix_seconds(fn: str, value: Any, zone: Any) -> Any:
     if is_hog_datetime(value):
+        if "dt" not in value:  # PostHog crashes with a KeyError here
+            raise HogVMException(f"{fn}: DateTime has no 'dt'")
         return value["dt"]  # as stored, unchecked (and the zone unused), as in PostHog
     if is_hog_date(value):
         # Deliberate difference: PostHog attaches pytz's zone object directly, which applies the

@@ -29,16 +29,39 @@ def _charge_parse(ctx: StlContext, text: str) -> None:
     ctx.charge(len(text) + VALUE_COST * values)
 
 
+# JSON nested deeper than this is refused. Without an explicit bound the answer depended on how
+# much of Python's recursion limit the caller had left (the host's stack, the VM's tier).
+MAX_JSON_NESTING = 512
+
+
+def _too_deep(text: str, parsed: Any) -> bool:
+    """Whether `parsed` (from `text`) nests more than MAX_JSON_NESTING arrays and objects. Only text
+    with that many brackets can, so most text is never walked."""
+    if text.count("[") + text.count("{") <= MAX_JSON_NESTING:
+        return False
+    pending = [(parsed, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_JSON_NESTING:
+            return True
+        items = value.values() if type(value) is dict else value
+        pending.extend((item, depth + 1) for item in items if type(item) is list or type(item) is dict)
+    return False
+
+
 def _loads(function: str, text: str) -> Any:
     """json.loads with every failure turned into a HogVMException that says where and why."""
     try:
-        return json.loads(text)
+        parsed = json.loads(text)
     except json.JSONDecodeError as exc:
         fail(function, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
     except RecursionError:
         fail(function, "the JSON is nested too deeply")
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
         fail(function, f"invalid JSON: {exc}")
+    if (type(parsed) is list or type(parsed) is dict) and _too_deep(text, parsed):
+        fail(function, "the JSON is nested too deeply")
+    return parsed
 
 
 def _parsed(value: Any, ctx: StlContext) -> Any:
@@ -104,10 +127,10 @@ def is_valid_json(args: list[Any], ctx: StlContext) -> bool:
     text = expect_str("isValidJSON", args[0])
     _charge_parse(ctx, text)
     try:
-        json.loads(text)
+        parsed = json.loads(text)
     except (ValueError, RecursionError):
         return False
-    return True
+    return not ((type(parsed) is list or type(parsed) is dict) and _too_deep(text, parsed))
 
 
 @builtin("JSONHas", 1, None)

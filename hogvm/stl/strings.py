@@ -20,7 +20,7 @@ from hogvm import python_regex
 from hogvm.errors import HogVMException
 from hogvm.operators import like
 from hogvm.printing import print_hog_string_output, to_python_str, type_name
-from hogvm.stl.argcheck import VALUE_COST, TextMeter, expect_int, expect_str, fail
+from hogvm.stl.argcheck import TEXT_CHARGE_FROM, VALUE_COST, TextMeter, expect_int, expect_str, fail
 from hogvm.stl.registry import StlContext, builtin, note_divergence, volatile
 
 
@@ -32,7 +32,9 @@ def _charge_text(ctx: StlContext, length: int) -> None:
 def concat(args: list[Any], ctx: StlContext) -> str:
     # f-strings compile to concat: keep the all-strings case to one join.
     parts = [arg if type(arg) is str else "" if arg is None else print_hog_string_output(arg, ctx) for arg in args]
-    TextMeter(ctx).add(sum(map(len, parts)))  # rendered pieces are charged as they grow
+    size = sum(map(len, parts))
+    if size > TEXT_CHARGE_FROM:  # what TextMeter(ctx).add(size) charges, without building one
+        TextMeter(ctx).add(size)
     return "".join(parts)
 
 
