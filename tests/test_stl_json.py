@@ -78,16 +78,22 @@ def test_json_stringify_cycles_and_indent_memory() -> None:
 
 
 def test_json_stringify_charges_its_indent_first() -> None:
-    # json.dumps builds ' ' * indent before it looks at the value, so PostHog's Python VM runs out of
-    # memory on a huge indent even for null; here the indent is charged before anything is built
-    # (an indent of 10**9 used to allocate its gigabyte outside the memory limit).
-    for value in (None, [1]):
+    # A container is indented: the indent string is charged before anything is built (an indent of
+    # 10**9 used to allocate its gigabyte outside the memory limit).
+    for indent in (25_363_881_984, 10**9):
         with pytest.raises(HogVMMemoryExceededException):
-            call_native(Call("jsonStringify", value, 25_363_881_984), FakeContext(memory_limit=1_000_000))
-        with pytest.raises(HogVMMemoryExceededException):
-            call_native(Call("jsonStringify", value, 10**9), FakeContext(memory_limit=1_000_000))
+            call_native(Call("jsonStringify", [1], indent), FakeContext(memory_limit=1_000_000))
     assert call_native(Call("jsonStringify", [1], 1000), FakeContext(memory_limit=1_000_000)) == \
         "[\n" + " " * 1000 + "1\n]"
+
+
+def test_json_stringify_of_a_scalar_ignores_a_huge_indent() -> None:
+    # Nothing to indent: PostHog's Python VM answers 'null' for an indent it can allocate (64 MiB and
+    # one); here the answer is the same whatever the indent (where PostHog would run out of memory
+    # building 25 GB of spaces, this is the better answer).
+    for value, text in ((None, "null"), ([], "[]"), ({}, "{}"), ("a", '"a"')):
+        for indent in (67_108_865, 25_363_881_984):
+            assert call_native(Call("jsonStringify", value, indent), FakeContext(memory_limit=1_000_000)) == text
 
 
 def test_is_valid_json() -> None:

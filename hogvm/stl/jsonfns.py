@@ -117,7 +117,10 @@ def json_stringify(args: list[Any], ctx: StlContext) -> str:
     # Only a positive integer indents (booleans are integers to Python: true indents by one).
     if not (isinstance(indent, int) and indent > 0):
         indent = None
-    else:  # json.dumps builds ' ' * indent before looking at the value: PostHog runs out of memory there
+    elif isinstance(args[0], list | tuple | dict) and args[0]:
+        # Only a non-empty container is indented: charge the indent string it needs before building
+        # anything, so a huge indent fails on the memory limit instead of allocating it. A scalar or
+        # an empty container never uses it (PostHog's Python VM answers 'null' for null and 10**8).
         ctx.charge(int(indent))
     return to_json_string(args[0], int(indent) if indent else None, ctx)
 
