@@ -18,12 +18,12 @@ from typing import NoReturn
 
 import duckdb
 
-from hogtest import compile_exec, keys, load, projects, run, serve
+from hogtest import compile_exec, events, keys, load, projects, run, serve
 from hogtest.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, CliError
 from sampler.errors import SamplerError
 
 # In the order `hog-test --help` lists them.
-COMMANDS = [run, load, compile_exec, serve, keys, projects]
+COMMANDS = [run, load, compile_exec, serve, keys, projects, events]
 
 # A process whose reader went away exits as one killed by SIGPIPE would (128 + 13).
 EXIT_BROKEN_PIPE = 141
