@@ -42,7 +42,16 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.tagger_timeout <= 0 or args.max_body_bytes < 1024 or not 0 <= args.port <= 65535:
         raise CliError("--tagger-timeout must be positive, --max-body-bytes at least 1024, --port 0-65535",
                        EXIT_USAGE)
+    import logging
+
     import uvicorn
+
+    handler = logging.StreamHandler(err)  # live tagging's log lines, beside uvicorn's
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+    for name in ("sampler", "taggers_api"):
+        logging.getLogger(name).addHandler(handler)
+        logging.getLogger(name).setLevel(args.log_level.upper())
+        logging.getLogger(name).propagate = False
 
     settings = Settings(db=Path(args.db) if args.db else None, host=args.host, port=args.port,
                         workers=args.workers, queue=args.queue, tagger_timeout=args.tagger_timeout,

@@ -13,7 +13,10 @@ How an event travels:
 2. After the commit it joins the lane of each tagger enabled in its project at that moment (the
    registry's `revision` says when taggers changed; a tagger saved through the API counts for the
    next event). Each tagger has its own lane, so one slow or hostile tagger holds up only itself:
-   while another lane has work, no lane keeps more than `workers - 1` batches in the pool.
+   a lane keeps at most `workers - 1` batches in the pool (one worker stays free for the others)
+   unless it is the only busy lane and trusted, i.e. its last batch averaged under
+   `TRUSTED_EVENT_S` per event without timing out; an untrusted lane also takes small batches,
+   so a `while (true) {}` tagger's timeouts show up within seconds.
 3. A dispatcher thread hands each lane's events in batches to the worker pool, where the shared
    pipeline decides (conditions, rollout), runs the tagger and builds the `$ai_tag`
    (`sampler.live_worker.tag_batch`); a tagger changed or disabled meanwhile is taken as it is now.
@@ -40,7 +43,7 @@ from typing import Any
 from sampler.live_store import EventRow, EventWriter, pending_events
 from sampler.live_worker import tag_batch
 from sampler.models import Tagger
-from sampler.pipeline import SkipReason, TagOutcome, tagger_version
+from sampler.pipeline import ErrorKind, SkipReason, TagOutcome, tagger_version
 from sampler.pool import PoolBusy, TaggerPool
 from sampler.registry import Registry, StoredTagger
 from sampler.store import EventStore
@@ -50,6 +53,10 @@ log = logging.getLogger("sampler.live")
 BATCH_SIZE = 64  # events per task handed to a worker
 HARD_DEADLINE_MARGIN_S = 10.0
 LAG_SAMPLES = 10_000
+TRUSTED_EVENT_S = 0.1  # a tagger averaging more per event (or timing out) keeps a worker free for others
+# Failures that cost little time: they do not make a tagger untrusted.
+_TAGGER_FAULTS = frozenset({ErrorKind.RUNTIME_ERROR, ErrorKind.BAD_RETURN, ErrorKind.INVALID_EVENT,
+                            ErrorKind.MISSING_BYTECODE, ErrorKind.EMIT_FAILED, ErrorKind.MEMORY_LIMIT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +91,7 @@ class _TaggerStats:
     last_error: str | None = None
     last_error_event: str | None = None
     condition_errors: int = 0
+    trusted: bool = False  # its last batch ran quickly, without a timeout: it may use every worker
 
     def body(self, tagger_id: str, queued: int, enabled: bool) -> dict[str, Any]:
         return {"id": tagger_id, "name": self.name, "tagger_type": self.tagger_type, "enabled": enabled,
@@ -131,7 +139,7 @@ class LiveTagger:
         for received, rows in by_time.items():
             self._enqueue(rows, received)
         if pending:
-            log.info("live tagging: %d captured generations were still pending; tagging them now", len(pending))
+            log.warning("live tagging: %d captured generations were still pending; tagging them now", len(pending))
         self._thread.start()
         return len(pending)
 
@@ -212,13 +220,16 @@ class LiveTagger:
         with self._lock:
             self._refresh_specs()
             busy = [tagger_id for tagger_id, lane in self._lanes.items() if lane]
-            cap = self.pool.capacity if len(busy) <= 1 else max(1, self.pool.workers - 1)
             in_flight = sum(stats.in_flight for stats in self._stats.values())
             for tagger_id in busy:
                 lane = self._lanes[tagger_id]
                 stats = self._stats[tagger_id]
+                # Alone and known to be quick, a lane may fill the pool; otherwise it leaves a worker free.
+                alone = all(t == tagger_id or self._stats[t].in_flight == 0 for t in busy)
+                cap = self.pool.capacity if alone and stats.trusted else max(1, self.pool.workers - 1)
+                size = self.batch_size if stats.trusted else max(1, self.batch_size // 16)  # on probation
                 while lane and stats.in_flight < cap and in_flight < self.pool.capacity:
-                    batch = [lane.popleft() for _ in range(min(self.batch_size, len(lane)))]
+                    batch = [lane.popleft() for _ in range(min(size, len(lane)))]
                     spec = self._current(tagger_id, batch[0].row.project_id)
                     if spec is None:  # disabled or deleted since: it no longer runs
                         self._release(tagger_id, batch)
@@ -265,6 +276,9 @@ class LiveTagger:
             rows: list[EventRow] = []
             with self._lock:
                 stats = self._stats[spec.id]
+                spent = sum(outcome.duration_s for outcome in outcomes)
+                stats.trusted = spent / max(1, len(outcomes)) < TRUSTED_EVENT_S and not any(
+                    outcome.error is not None and outcome.error_kind not in _TAGGER_FAULTS for outcome in outcomes)
                 for item, outcome in zip(batch, outcomes, strict=True):
                     self._count(spec, stats, item, outcome)
                     if outcome.tag_event is not None:
