@@ -28,7 +28,7 @@ WINDOW = {"before": (START + timedelta(hours=1)).isoformat()}  # leaves out buil
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     world = build_world(tmp_path_factory.mktemp("events-api"), events_per_project=1)
     with EventStore(world.db) as store:
-        key, secret = Registry(store).create_key(scopes=["query:read"], projects=[1], email="q@example.com",
+        _key, secret = Registry(store).create_key(scopes=["query:read"], projects=[1], email="q@example.com",
                                                  label="query")
     world.keys["query"] = secret
     return world
