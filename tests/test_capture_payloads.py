@@ -240,3 +240,56 @@ def test_cors_and_what_sdks_ask_on_start(api: httpx.Client, world: World) -> Non
     assert api.post("/decide/?v=3", json={}).json()["featureFlags"] == {}
     config = api.get(f"/array/{world.tokens[1]}/config").json()
     assert "gzip-js" in config["supportedCompression"] and config["hasFeatureFlags"] is False
+
+
+# -- capture's rules, in-process ------------------------------------------------------------------
+
+
+def test_timestamps_follow_posthogs_rule() -> None:
+    from taggers_api.capture import event_timestamp
+
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    assert event_timestamp(None, None, None, now) == now
+    assert event_timestamp("2026-11-27T11:00:00Z", None, None, now) == now - timedelta(hours=1)
+    # clock skew: the client's own sent_at is its "now"
+    assert event_timestamp("2026-11-27T13:00:00Z", None, datetime(2026, 11, 27, 13, 30, tzinfo=UTC), now) == \
+        now - timedelta(minutes=30)
+    assert event_timestamp("2026-11-27T11:00:00Z", 5000, None, now) == now - timedelta(seconds=5)
+    assert event_timestamp("2026-11-29T12:00:00Z", None, None, now) == now  # over 23 h ahead: now
+    assert event_timestamp("2026-11-28T10:00:00Z", None, None, now) == now + timedelta(hours=22)
+    assert event_timestamp("not a date", None, None, now) == now
+    assert event_timestamp("2026-11-27T14:00:00+03", None, None, now) == now - timedelta(hours=1)
+    assert event_timestamp("2026-11-27 11:30:00", None, None, now) == now - timedelta(minutes=30)  # no zone: UTC
+
+
+def test_distinct_ids_are_read_as_capture_reads_them() -> None:
+    from taggers_api.capture import CaptureError, normalize_event
+
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+    def distinct_id(event: dict) -> str:
+        return normalize_event({"event": "e", **event}, sent_at=None, now=now).distinct_id
+
+    assert distinct_id({"distinct_id": "me"}) == "me"
+    assert distinct_id({"$distinct_id": "23"}) == "23"
+    assert distinct_id({"properties": {"distinct_id": "from-properties"}}) == "from-properties"
+    assert distinct_id({"distinct_id": 23, "properties": {"distinct_id": "x"}}) == "23"
+    assert distinct_id({"distinct_id": 23.4}) == "23.4"
+    assert distinct_id({"distinct_id": ["a", "b"]}) == '["a","b"]'
+    assert distinct_id({"distinct_id": {"string": "a", "number": 3}}) == '{"number":3,"string":"a"}'
+    assert distinct_id({"distinct_id": "x" * 250}) == "x" * 200
+    for missing in ({}, {"distinct_id": None}, {"distinct_id": ""}):
+        with pytest.raises(CaptureError) as refused:
+            distinct_id(missing)
+        assert refused.value.code == "missing_distinct_id"
+
+
+def test_generated_uuids_are_version_7_with_the_capture_time() -> None:
+    from taggers_api.capture import uuid_v7
+
+    moment = datetime(2026, 11, 27, 12, 0, 0, 123000, tzinfo=UTC)
+    made = {uuid_v7(moment) for _ in range(100)}
+    assert len(made) == 100
+    for value in made:
+        assert value.version == 7 and value.variant == uuid.RFC_4122
+        assert value.int >> 80 == int(moment.timestamp() * 1000)
