@@ -26,7 +26,7 @@ import json
 import re
 import uuid
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -75,13 +75,18 @@ def too_big(what: str) -> CaptureError:
     return CaptureError(413, "payload_too_large", f"maximum event size exceeded: {what}")
 
 
-NO_TOKEN = CaptureError(401, "ingest_key_required", "event submitted without an api_key")
-UNKNOWN_TOKEN = CaptureError(403, "ingest_key_unknown", "api_key does not resolve to a known project")
-MULTIPLE_TOKENS = CaptureError(400, "unroutable_events", "batch submitted with inconsistent api_key values")
-EMPTY_PAYLOAD = CaptureError(400, "empty_payload", "request missing data payload")
-EMPTY_BATCH = CaptureError(400, "empty_batch", "request holds no event")
-MISSING_EVENT_NAME = CaptureError(400, "missing_event_name", "event submitted with an empty event name")
-MISSING_DISTINCT_ID = CaptureError(400, "missing_distinct_id", "event submitted without a distinct_id")
+def _refusal(status: int, code: str, error: str) -> Callable[[], CaptureError]:
+    """A factory of one refusal (each raise gets its own exception object)."""
+    return lambda: CaptureError(status, code, error)
+
+
+no_token = _refusal(401, "ingest_key_required", "event submitted without an api_key")
+unknown_token = _refusal(403, "ingest_key_unknown", "api_key does not resolve to a known project")
+multiple_tokens = _refusal(400, "unroutable_events", "batch submitted with inconsistent api_key values")
+empty_payload = _refusal(400, "empty_payload", "request missing data payload")
+empty_batch = _refusal(400, "empty_batch", "request holds no event")
+missing_event_name = _refusal(400, "missing_event_name", "event submitted with an empty event name")
+missing_distinct_id = _refusal(400, "missing_distinct_id", "event submitted without a distinct_id")
 
 
 def invalid_token(reason: str) -> CaptureError:
@@ -117,7 +122,7 @@ def decode_request(body: bytes, query: Mapping[str, str], headers: Mapping[str, 
     """The token and events of a capture request (see the module doc), or CaptureError."""
     raw = query.get("data", "").encode("utf-8") or body
     if not raw:
-        raise EMPTY_PAYLOAD
+        raise empty_payload()
     if not _looks_like_form(raw) and _looks_like_base64(raw):
         raw = _try_base64(raw)
     form: dict[str, str] = {}
@@ -242,7 +247,7 @@ def _shape(request: Any, path: str) -> tuple[list[dict[str, Any]], str | None, d
     else:
         raise parsing_error(f"expected an event, a list of events or a batch, got a JSON {type(request).__name__}")
     if not events:
-        raise EMPTY_BATCH
+        raise empty_batch()
     for number, event in enumerate(events):
         _check_event(event, number)
     return events, token, sent_at, historical
@@ -267,9 +272,8 @@ def _check_event(event: Any, number: int) -> None:
             uuid.UUID(identifier)
         except ValueError:
             raise parsing_error(f"{where}: \"uuid\" is not a UUID: {identifier[:60]!r}") from None
-    for key in ("timestamp",):
-        if event.get(key) is not None and not isinstance(event[key], str):
-            raise parsing_error(f"{where}: \"{key}\" must be a string")
+    if event.get("timestamp") is not None and not isinstance(event["timestamp"], str):
+        raise parsing_error(f"{where}: \"timestamp\" must be a string")
     offset = event.get("offset")
     if offset is not None and (isinstance(offset, bool) or not isinstance(offset, int)):
         raise parsing_error(f"{where}: \"offset\" must be a whole number of milliseconds")
@@ -292,9 +296,9 @@ def event_token(event: Mapping[str, Any]) -> str | None:
 def _events_token(events: list[dict[str, Any]]) -> str:
     tokens = {token for token in map(event_token, events) if token is not None}
     if not tokens:
-        raise NO_TOKEN
+        raise no_token()
     if len(tokens) > 1:
-        raise MULTIPLE_TOKENS
+        raise multiple_tokens()
     return tokens.pop()
 
 
@@ -330,7 +334,7 @@ def normalize_event(event: Mapping[str, Any], *, sent_at: datetime | None, now: 
     """The stored row of a raw captured event, as capture and ingestion make it."""
     name = event["event"]
     if not name:
-        raise MISSING_EVENT_NAME
+        raise missing_event_name()
     properties = dict(event.get("properties") or {})
     distinct_id = _distinct_id(event, properties)
     for key in ("$set", "$set_once"):  # ingestion keeps top-level person updates in the properties
@@ -355,7 +359,7 @@ def _distinct_id(event: Mapping[str, Any], properties: Mapping[str, Any]) -> str
     if value is None:
         value = properties.get("distinct_id")
     if value is None:
-        raise MISSING_DISTINCT_ID
+        raise missing_distinct_id()
     if isinstance(value, str):
         text = value
     elif isinstance(value, bool):
@@ -365,7 +369,7 @@ def _distinct_id(event: Mapping[str, Any], properties: Mapping[str, Any]) -> str
     else:
         text = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
     if not text:
-        raise MISSING_DISTINCT_ID
+        raise missing_distinct_id()
     return text[:MAX_DISTINCT_ID_LENGTH]
 
 

@@ -23,13 +23,12 @@ from starlette.responses import Response
 
 from sampler.live_store import EventRow
 from taggers_api import errors
-from taggers_api.capture import CaptureError, decode_request, normalize_event
+from taggers_api.capture import CaptureError, decode_request, normalize_event, unknown_token
 from taggers_api.responses import JSONBody
 from taggers_api.services import Services
 
 CAPTURE_PATHS = ("/batch", "/e", "/i/v0/e", "/capture", "/track", "/engage", "/i/v0/ai/batch")
 OK = {"status": "Ok"}
-RETRY = CaptureError(503, "service_unavailable", "transient error, please retry")
 
 
 def _cors(request: Request) -> dict[str, str]:
@@ -67,7 +66,7 @@ def _rows(services: Services, body: bytes, query: dict[str, str], headers: dict[
         return []
     project = services.registry.project_by_token(request.token)
     if project is None:
-        raise CaptureError(403, "ingest_key_unknown", "api_key does not resolve to a known project")
+        raise unknown_token()
     now = datetime.now(UTC)
     rows = []
     for raw in request.events:
@@ -95,7 +94,7 @@ def build_capture_router() -> APIRouter:
                     await asyncio.wrap_future(services.live.capture(rows))
                 except Exception as exc:  # nothing was committed: the SDK may send it again
                     errors.log.error("capture: storing %d events failed: %s", len(rows), exc)
-                    raise RETRY from None
+                    raise CaptureError(503, "service_unavailable", "transient error, please retry") from None
         except CaptureError as refused:
             raise refused.with_headers(cors) from None
         if request.query_params.get("beacon") == "1":
