@@ -349,9 +349,19 @@ def normalize_event(event: Mapping[str, Any], *, sent_at: datetime | None, now: 
         text.encode("utf-8")
     except (ValueError, UnicodeEncodeError):
         raise parsing_error("properties hold a value that is not JSON text (NaN, or a lone surrogate)") from None
+    if not _is_text(name) or not _is_text(distinct_id):
+        raise parsing_error("the event name or distinct_id holds a lone surrogate (\\ud800-\\udfff), which is not text")
     identifier = event.get("uuid") or str(uuid_v7(now))
     return CapturedRow(str(uuid.UUID(identifier)), name, distinct_id, timestamp, text, None,
                        chain if isinstance(chain, str) else "")
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _distinct_id(event: Mapping[str, Any], properties: Mapping[str, Any]) -> str:
