@@ -41,6 +41,7 @@ GZIP_MAGIC = b"\x1f\x8b\x08"
 MAX_TOKEN_LENGTH = 64
 MAX_DISTINCT_ID_LENGTH = 200
 FUTURE_CUTOFF = timedelta(hours=23)  # an event further ahead than this is stamped `now`
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DROPPED_EVENTS = frozenset({"$performance_event"})  # capture drops these silently
 _FORM_KEYS = (b"data=", b"_=", b"ip=", b"compression=")
 _BASE64_STRICT = re.compile(rb"^[A-Za-z0-9+/=]*$")
@@ -388,10 +389,13 @@ def event_timestamp(timestamp: str | None, offset: int | None, sent_at: datetime
     or `now - offset` milliseconds, or `now`; never more than 23 hours ahead of `now`."""
     moment = now
     parsed = _parse_time(timestamp) if timestamp else None
-    if parsed is not None:
-        moment = now + (parsed - sent_at) if sent_at is not None else parsed
-    if offset is not None:
-        moment = now - timedelta(milliseconds=offset)
+    try:
+        if parsed is not None:
+            moment = now + (parsed - sent_at) if sent_at is not None else parsed
+        if offset is not None:
+            moment = now - timedelta(milliseconds=offset)
+    except OverflowError:  # out of any calendar: PostHog's fallback for out-of-range years
+        return EPOCH
     if moment - now > FUTURE_CUTOFF:
         moment = now
     return moment

@@ -14,6 +14,8 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.api_support import ApiServer, World, build_world, running
 from tests.live_support import events, generation
@@ -266,6 +268,9 @@ def test_timestamps_follow_posthogs_rule() -> None:
     assert event_timestamp("not a date", None, None, now) == now
     assert event_timestamp("2026-11-27T14:00:00+03", None, None, now) == now - timedelta(hours=1)
     assert event_timestamp("2026-11-27 11:30:00", None, None, now) == now - timedelta(minutes=30)  # no zone: UTC
+    far = datetime(9999, 12, 31, tzinfo=UTC)
+    assert event_timestamp("0001-01-01T00:00:00Z", None, far, now) == datetime(1970, 1, 1, tzinfo=UTC)
+    assert event_timestamp(None, 10**18, None, now) == datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def test_distinct_ids_are_read_as_capture_reads_them() -> None:
@@ -299,3 +304,32 @@ def test_generated_uuids_are_version_7_with_the_capture_time() -> None:
     for value in made:
         assert value.version == 7 and value.variant == uuid.RFC_4122
         assert value.int >> 80 == int(moment.timestamp() * 1000)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats(allow_nan=False)
+    | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20)
+FIELDS = st.fixed_dictionaries({}, optional={
+    "event": JSON | st.sampled_from(["$ai_generation", "", "$performance_event"]),
+    "distinct_id": JSON, "uuid": JSON | st.uuids().map(str), "timestamp": JSON | st.datetimes().map(str),
+    "offset": JSON, "properties": JSON, "$set": JSON, "token": JSON})
+
+
+@settings(max_examples=150, deadline=None, database=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(events=st.lists(FIELDS, max_size=4), shape=st.sampled_from(["batch", "array", "one"]),
+       encoding=st.sampled_from(["plain", "gzip", "base64"]), raw=st.binary(max_size=40) | st.none())
+def test_no_payload_gets_a_server_error(api: httpx.Client, world: World, events: list, shape: str, encoding: str,
+                                        raw: bytes | None) -> None:
+    if raw is not None:
+        body = raw
+    else:
+        payload: object = {"api_key": world.tokens[1], "batch": events} if shape == "batch" else (
+            events if shape == "array" else (events[0] if events else {}))
+        body = json.dumps(payload).encode()
+        body = gzip.compress(body) if encoding == "gzip" else base64.b64encode(body) if encoding == "base64" else body
+    response = api.post("/e/", content=body)
+    assert response.status_code in (200, 400, 401, 403, 413), response.text
+    assert set(response.json()) == ({"status"} if response.status_code == 200 else {"status", "code", "error"})
