@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from hogtest.errors import EXIT_USAGE, CliError
 from hogtest.options import STDIN, compile_for_command, display_name, parse_json, read_text, source_error
+from hogtest.taggers import add_strict_option, compile_tagger_source
 
 
 def register(commands: Any) -> None:
@@ -19,7 +20,7 @@ def register(commands: Any) -> None:
         description="Print a Hog program's bytecode as JSON. Warnings go to standard error; names are "
                     "checked against a tagger's globals (input, output, properties, event, tags).")
     compile_.add_argument("file", help="a .hog file, or - for standard input")
-    compile_.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    add_strict_option(compile_)
     compile_.set_defaults(handler=cmd_compile)
 
     exec_ = commands.add_parser(
@@ -28,15 +29,13 @@ def register(commands: Any) -> None:
                     "the keys of --globals.")
     exec_.add_argument("file", help="a .hog or .hoge file, or - for standard input")
     exec_.add_argument("--globals", metavar="JSON", help="a JSON object of globals for the program")
-    exec_.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    add_strict_option(exec_)
     exec_.set_defaults(handler=cmd_exec)
 
 
 def cmd_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from sampler.runner import TAGGER_GLOBAL_NAMES
-
     source = read_text(args.file)
-    compiled = compile_for_command(source, args.file, err, globals=TAGGER_GLOBAL_NAMES, strict=args.strict)
+    compiled = compile_tagger_source(source, args.file, err, strict=args.strict)
     json.dump(compiled.bytecode, out, ensure_ascii=False)
     out.write("\n")
     return 0

@@ -31,12 +31,12 @@ def register(commands: Any) -> None:
 
 
 def cmd_events(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hogtest.database import open_store
+    from hogtest.stores import open_store
     from sampler.event_query import EventQuery, event_body, find_events
 
     if args.limit < 1:
         raise CliError("--limit must be at least 1", EXIT_USAGE)
-    store = open_store(args.db)
+    store = open_store(db=args.db)
     try:
         page = find_events(store, EventQuery(project_id=args.project, event=args.event, limit=args.limit))
     finally:

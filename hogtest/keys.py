@@ -42,12 +42,12 @@ def _projects(values: list[str] | None) -> list[int] | None:
 
 
 def cmd_create(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hogtest.database import open_store
+    from hogtest.stores import open_writable
     from sampler.registry import DEFAULT_EMAIL, Registry
 
     projects = _projects(args.project)
     scopes = [scope.strip() for scope in args.scopes.split(",") if scope.strip()]
-    store = open_store(args.db)
+    store = open_writable(args.db)
     try:
         registry = Registry(store)
         for project_id in projects or []:
@@ -68,10 +68,10 @@ def cmd_create(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hogtest.database import open_store
+    from hogtest.stores import open_writable
     from sampler.registry import Registry
 
-    store = open_store(args.db)
+    store = open_writable(args.db)
     try:
         keys = Registry(store).keys()
     finally:
@@ -90,10 +90,10 @@ def cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hogtest.database import open_store
+    from hogtest.stores import open_writable
     from sampler.registry import Registry
 
-    store = open_store(args.db)
+    store = open_writable(args.db)
     try:
         key = Registry(store).revoke_key(args.key.strip())
     finally:

@@ -9,7 +9,7 @@ import argparse
 import contextlib
 from typing import Any, TextIO
 
-from hogtest.database import database_path, open_store
+from hogtest.stores import database_path, open_writable
 
 
 def register(commands: Any) -> None:
@@ -28,7 +28,7 @@ def cmd_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     project_id = check_project_id(args.project)
     target = database_path(args.db)
     created = bool(args.db) and not target.exists()
-    store = open_store(args.db)
+    store = open_writable(args.db)
     try:
         registry = Registry(store)
         report = store.load(args.paths, progress=lambda line: print(line, file=err, flush=True),

@@ -172,20 +172,3 @@ def source_error(exc: HogError, name: str, exit_code: int = EXIT_FAILURE) -> Cli
     return CliError(f"{display_name(name)}:{exc.line}:{exc.column}: {exc.headline()}{inside}", exit_code,
                     exc.snippet())
 
-
-# -- databases ---------------------------------------------------------------------------------------
-
-
-def open_database(path: Path) -> Any:
-    """An `EventStore` on `path`; a dump given by mistake gets a message that says what to do."""
-    from sampler.errors import NotADatabaseError
-    from sampler.store import EventStore
-
-    try:
-        return EventStore(path)
-    except NotADatabaseError as exc:
-        advice = ""
-        if exc.kind.endswith("event dump"):
-            advice = (f"; to use its events, pass --events {path}, or keep them in a database with "
-                      f"`hog-test load {path} --db events.duckdb`")
-        raise CliError(f"--db {path}: {exc.kind}, not a DuckDB event database{advice}") from None

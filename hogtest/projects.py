@@ -17,10 +17,10 @@ def register(commands: Any) -> None:
 
 
 def cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from hogtest.database import open_store
+    from hogtest.stores import open_writable
     from sampler.registry import Registry
 
-    store = open_store(args.db)
+    store = open_writable(args.db)
     try:
         registry = Registry(store)
         projects, counts = registry.projects(), registry.project_counts()

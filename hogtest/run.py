@@ -9,21 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import textwrap
 from collections import Counter
-from pathlib import Path
 from typing import Any, TextIO
 
 from hogtest.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, CliError
-from hogtest.options import (
-    STDIN,
-    compile_for_command,
-    display_name,
-    open_database,
-    parse_now,
-    read_text,
-    tags_option,
-)
+from hogtest.options import STDIN, display_name, parse_now, read_text, tags_option
+from hogtest.stores import open_store
+from hogtest.taggers import add_strict_option, add_tags_options, compile_tagger_source
+from hogtest.text import field_line
 
 MIN_SAMPLE, MAX_SAMPLE = 1, 10
 
@@ -38,17 +31,19 @@ def register(commands: Any) -> None:
     where.add_argument("--db", metavar="PATH", help="an event database made by `hog-test load --db`")
     run.add_argument("--now", metavar="ISO8601", help="the moment the 7-day window ends (default: now)")
     run.add_argument("--sample-count", type=int, default=5, metavar="N", help="events to sample, 1-10 (default 5)")
-    tags = run.add_mutually_exclusive_group()
-    tags.add_argument("--tags", metavar="a,b", help="the configured tag names, comma-separated")
-    tags.add_argument("--tags-file", metavar="FILE.json", help="a JSON list of tag names or {name, description}")
+    add_tags_options(run)
     run.add_argument("--json", action="store_true", help="print exactly the endpoint's response body")
-    run.add_argument("--strict", action="store_true", help="treat compiler warnings as errors")
+    add_strict_option(run)
+    run.add_argument("--watch", action="store_true", help="run again on every save of the tagger (Ctrl-C stops)")
     run.set_defaults(handler=cmd_run)
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if getattr(args, "watch", False):
+        from hogtest.watch import run_watching
+
+        return run_watching(args, out, err, cmd_run)
     from sampler.api import test_hog
-    from sampler.runner import TAGGER_GLOBAL_NAMES
 
     if not MIN_SAMPLE <= args.sample_count <= MAX_SAMPLE:
         raise CliError(f"--sample-count must be {MIN_SAMPLE}-{MAX_SAMPLE} (got {args.sample_count})", EXIT_USAGE)
@@ -58,7 +53,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     tags = tags_option(args.tags, args.tags_file)
     now = parse_now(args.now)
     try:
-        compile_for_command(source, args.tagger, err, globals=TAGGER_GLOBAL_NAMES, strict=args.strict)
+        compile_tagger_source(source, args.tagger, err, strict=args.strict)
     except CliError:
         if args.json:  # a compile error is also the endpoint's body (not a --strict refusal)
             body = _compile_error_body(source)
@@ -67,7 +62,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise
 
     report = Report(out, [t["name"] for t in tags], live=not args.json)
-    store = _open_store_for_run(args, err)
+    store = open_store(events=args.events, db=args.db, err=err)
     note = ""
     try:
         response = test_hog(source, sample_count=args.sample_count, tags=tags, store=store, now=now,
@@ -109,27 +104,6 @@ def _print_json(body: dict[str, Any], out: TextIO) -> None:
     json.dump(body, out, ensure_ascii=False)
     out.write("\n")
     out.flush()
-
-
-def _open_store_for_run(args: argparse.Namespace, err: TextIO) -> Any:
-    from sampler.store import EventStore
-
-    if args.events:
-        store = EventStore.temporary()
-        try:
-            store.load(args.events, progress=lambda line: print(line, file=err, flush=True))
-        except BaseException:
-            store.close()
-            raise
-        return store
-    if args.db:
-        path = Path(args.db)
-        if not path.exists():
-            raise CliError(f"--db {path}: no such file (create one with `hog-test load DUMP --db {path}`)")
-        return open_database(path)
-    from sampler.seed import open_default_store
-
-    return open_default_store()
 
 
 def _empty_window_note(store: Any, args: argparse.Namespace, now: Any) -> str:
@@ -179,27 +153,21 @@ class Report:
 
 def format_block(number: int, result: Any) -> str:
     lines = [f"#{number}  event {result.event_uuid}" + (f"  trace {result.trace_id}" if result.trace_id else "")]
-    lines.append(_field("tags", ", ".join(result.tags) if result.tags else "(none)"))
+    lines.append(field_line("tags", ", ".join(result.tags) if result.tags else "(none)"))
     dropped = getattr(result, "dropped_tags", [])
     if dropped:
-        lines.append(_field("dropped", f"{', '.join(dropped)} (not configured)"))
-    lines.append(_field("input", result.input_preview or "(empty)"))
-    lines.append(_field("output", result.output_preview or "(empty)"))
+        lines.append(field_line("dropped", f"{', '.join(dropped)} (not configured)"))
+    lines.append(field_line("input", result.input_preview or "(empty)"))
+    lines.append(field_line("output", result.output_preview or "(empty)"))
     if result.reasoning:
-        lines.append(_field("reasoning", result.reasoning))
+        lines.append(field_line("reasoning", result.reasoning))
     if result.error:
         failure = getattr(result, "failure", None)
         snippet = failure.snippet() if failure is not None and failure.line is not None else ""
-        lines.append(_field("error", result.error + (f"\n{snippet}" if snippet else "")))
+        lines.append(field_line("error", result.error + (f"\n{snippet}" if snippet else "")))
     for divergence in result.posthog_divergences or ():
-        lines.append(_field("posthog", divergence))
+        lines.append(field_line("posthog", divergence))
     return "\n".join(lines)
-
-
-def _field(label: str, text: str) -> str:
-    indent = " " * 13
-    body = textwrap.indent(text, indent).lstrip(" ")
-    return f"  {label:<10} {body}"
 
 
 def summary(results: list[Any], configured_tags: list[str]) -> str:

@@ -83,7 +83,7 @@ def run_hog_tagger(bytecode: list[Any], event_data: dict[str, Any], valid_tag_na
                    source_map: SourceMap | None = None, timeout: float | None = None) -> TaggerResult:
     """Tag one event. Never raises for anything the tagger or its bytecode does: errors are reported
     in `error`, with empty tags and reasoning, exactly where PostHog reports them. `timeout` is
-    `TAGGER_TIMEOUT_S` (PostHog's 5 seconds) unless a server sets its own.
+    `TAGGER_TIMEOUT_S` (PostHog's 5 seconds) unless a server or a tool (a fuzzer) sets its own.
     """
     return tag_event(bytecode, event_data, valid_tag_names, source_map=source_map, timeout=timeout).as_result()
 
@@ -94,7 +94,6 @@ def tag_event(bytecode: list[Any], event_data: dict[str, Any], valid_tag_names: 
     if timeout is None:
         timeout = TAGGER_TIMEOUT_S  # read when called, so a host may change the module's default
     from hogvm import execute_bytecode  # the VM loads on first use; `import sampler` stays light
-
     try:
         globals_ = tagger_globals(event_data, valid_tag_names)
     except (KeyError, TypeError, ValueError) as exc:

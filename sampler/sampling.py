@@ -73,10 +73,13 @@ def sample_events(store: EventStore, sample_count: int, *, now: datetime | None 
         rows = cur.execute(sql, [*SAMPLED_EVENT_TYPES, since, *by_project, sample_count]).fetchall()
     rows.sort(key=lambda row: row[0])  # uuid, then (stable) newest first
     rows.sort(key=lambda row: row[3], reverse=True)
-    return [_sampled(*row) for row in rows]
+    return [decode_event_row(*row) for row in rows]
 
 
-def _sampled(uuid: str, event: str, distinct_id: str | None, timestamp: datetime, properties: str) -> SampledEvent:
+def decode_event_row(
+    uuid: str, event: str, distinct_id: str | None, timestamp: datetime, properties: str
+) -> SampledEvent:
+    """A stored row (properties as JSON text) as an event; undecodable properties become `problem`."""
     try:
         return SampledEvent(uuid, event, distinct_id, timestamp, json.loads(properties))
     except RecursionError:

@@ -11,7 +11,7 @@ import pytest
 from sampler.registry import Registry, hash_key
 from sampler.store import EventStore
 from tests.api_support import generations, write_jsonl
-from tests.test_cli import cli, private_default_db  # noqa: F401  (the autouse fixture applies here too)
+from tests.cli_support import cli, use_private_default_db  # noqa: F401  (the autouse fixture applies here too)
 
 
 def test_keys_create_prints_the_key_once_on_the_last_line(capsys, tmp_path: Path) -> None:

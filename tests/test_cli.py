@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hogtest.main import main
+from tests.cli_support import cli, use_private_default_db  # noqa: F401 - an autouse fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "fixtures" / "events" / "events.jsonl"
@@ -19,26 +18,6 @@ MALFORMED = ROOT / "fixtures" / "events" / "malformed.jsonl"
 TOPICS = ROOT / "examples" / "taggers" / "topics.hog"
 TOPIC_TAGS = ROOT / "examples" / "taggers" / "topics.tags.json"
 NOW = "2026-11-27T12:00:00Z"
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str, stdin: str | None = None,
-        monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str, str]:
-    if stdin is not None:
-        assert monkeypatch is not None
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    try:
-        code = main(list(args))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture(autouse=True)
-def private_default_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    path = tmp_path / "default.duckdb"
-    monkeypatch.setenv("HOG_TAGGER_DB", str(path))
-    return path
 
 
 # -- run ------------------------------------------------------------------------------------------

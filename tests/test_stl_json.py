@@ -77,6 +77,19 @@ def test_json_stringify_cycles_and_indent_memory() -> None:
         call_native(Call("jsonStringify", deep, 1000), FakeContext(memory_limit=1_000_000))
 
 
+def test_json_stringify_charges_its_indent_first() -> None:
+    # json.dumps builds ' ' * indent before it looks at the value, so PostHog's Python VM runs out of
+    # memory on a huge indent even for null; here the indent is charged before anything is built
+    # (an indent of 10**9 used to allocate its gigabyte outside the memory limit).
+    for value in (None, [1]):
+        with pytest.raises(HogVMMemoryExceededException):
+            call_native(Call("jsonStringify", value, 25_363_881_984), FakeContext(memory_limit=1_000_000))
+        with pytest.raises(HogVMMemoryExceededException):
+            call_native(Call("jsonStringify", value, 10**9), FakeContext(memory_limit=1_000_000))
+    assert call_native(Call("jsonStringify", [1], 1000), FakeContext(memory_limit=1_000_000)) == \
+        "[\n" + " " * 1000 + "1\n]"
+
+
 def test_is_valid_json() -> None:
     assert call("isValidJSON", DOC) is True
     assert call("isValidJSON", "{") is False

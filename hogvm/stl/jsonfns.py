@@ -94,6 +94,8 @@ def json_stringify(args: list[Any], ctx: StlContext) -> str:
     # Only a positive integer indents (booleans are integers to Python: true indents by one).
     if not (isinstance(indent, int) and indent > 0):
         indent = None
+    else:  # json.dumps builds ' ' * indent before looking at the value: PostHog runs out of memory there
+        ctx.charge(int(indent))
     return to_json_string(args[0], int(indent) if indent else None, ctx)
 
 
