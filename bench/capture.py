@@ -24,10 +24,10 @@ tagger (capture alone). Targets (issue 9): >= 2,000 events/s accepted, lag p99 <
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,6 +35,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -106,32 +107,16 @@ def prepare(directory: Path, store_events: int, tagger: Path | None) -> tuple[Pa
     return db, token, secret
 
 
-class Server:
-    def __init__(self, db: Path, workers: int, live_workers: int) -> None:
-        import socket
+def _api_bench():
+    """bench/api.py, for its `Server` (`hog-test serve` in its own process, waited for)."""
+    spec = importlib.util.spec_from_file_location("bench_api", ROOT / "bench" / "api.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = db.with_suffix(".log").open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "hogtest", "serve", "--db", str(db), "--port", str(self.port), "--workers",
-             str(workers), "--live-workers", str(live_workers), "--log-level", "warning"],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/_health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise SystemExit("the server did not start")
 
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=60)
-        self.log.close()
+def server_for(db: Path, workers: int, live_workers: int) -> Any:
+    return _api_bench().Server(db, workers, "--live-workers", str(live_workers))
 
 
 def throughput(url: str, token: str, made: list, senders: int) -> tuple[int, float]:
@@ -250,7 +235,7 @@ def main() -> None:
                 directory = Path(scratch) / ("tagged" if tagged else "plain")
                 directory.mkdir()
                 db, token, key = prepare(directory, args.store, args.tagger if tagged else None)
-                server = Server(db, args.workers, args.live_workers)
+                server = server_for(db, args.workers, args.live_workers)
                 try:
                     made = batches(base, args.events, args.batch)
                     accepted, seconds = throughput(server.url, token, made, args.senders)
@@ -267,7 +252,7 @@ def main() -> None:
                           f"{drained:.1f} s later ({accepted / (seconds + drained):,.0f} events/s tagged overall)")
                 finally:
                     server.stop()
-                server = Server(db, args.workers, args.live_workers)
+                server = server_for(db, args.workers, args.live_workers)
                 try:
                     lags = lag(server.url, key, token, base, args.rate, args.seconds)
                     server_lag = status(server.url, key)["lag_seconds"]

@@ -17,7 +17,6 @@ at any moment restarts with exactly the generations that still need tagging (`pe
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -26,10 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
-
 from sampler.errors import StoreError
-from sampler.store import EVENTS_TABLE, EventStore
+from sampler.store import EVENTS_TABLE, EventStore, transaction
 
 PENDING_TABLE = "live_pending"
 AI_GENERATION = "$ai_generation"
@@ -192,26 +189,19 @@ class EventWriter:
                     owners[row.key] = number
                     rows.append(row)
         done = [key for job in batch for key in job.done]
-        with self.store.cursor() as cur:
-            cur.execute("BEGIN TRANSACTION")
-            try:
-                inserted = set(map(tuple, cur.execute(_INSERT, _columns(rows)).fetchall())) if rows else set()
-                new = [[] for _ in batch]  # type: list[list[EventRow]]
-                for row in rows:
-                    if row.key in inserted:
-                        new[owners[row.key]].append(row)
-                pending = [(row, job.received_at) for job, made in zip(batch, new, strict=True) if job.track
-                           for row in made if row.event == AI_GENERATION]
-                if pending:
-                    cur.execute(_ADD_PENDING, [[row.project_id for row, _ in pending], [row.uuid for row, _ in pending],
-                                               [when for _, when in pending]])
-                if done:
-                    cur.execute(_DROP_PENDING, [[p for p, _ in done], [u for _, u in done]])
-                cur.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(duckdb.Error):
-                    cur.execute("ROLLBACK")
-                raise
+        with self.store.cursor() as cur, transaction(cur):
+            inserted = set(map(tuple, cur.execute(_INSERT, _columns(rows)).fetchall())) if rows else set()
+            new: list[list[EventRow]] = [[] for _ in batch]
+            for row in rows:
+                if row.key in inserted:
+                    new[owners[row.key]].append(row)
+            pending = [(row, job.received_at) for job, made in zip(batch, new, strict=True) if job.track
+                       for row in made if row.event == AI_GENERATION]
+            if pending:
+                cur.execute(_ADD_PENDING, [[row.project_id for row, _ in pending], [row.uuid for row, _ in pending],
+                                           [when for _, when in pending]])
+            if done:
+                cur.execute(_DROP_PENDING, [[p for p, _ in done], [u for _, u in done]])
         return new
 
 

@@ -8,7 +8,6 @@ import base64
 import gzip
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -17,27 +16,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.api_support import ApiServer, World, build_world, running
+from tests.api_support import ApiServer, World, module_client, module_server
 from tests.live_support import events, generation
 
 OK = {"status": "Ok"}
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    return build_world(tmp_path_factory.mktemp("capture"), events_per_project=1)
-
-
-@pytest.fixture(scope="module")
-def server(world: World) -> Iterator[ApiServer]:
-    with running(world.db, workers=1) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def api(server: ApiServer, world: World) -> Iterator[httpx.Client]:
-    with server.client(world.keys["star"]) as client:
-        yield client
+world, server = module_server("capture", events_per_project=1, workers=1)
+api = module_client("star")
 
 
 def person() -> str:

@@ -16,7 +16,7 @@ import pytest
 
 from sampler.registry import Registry
 from sampler.store import EventStore
-from tests.api_support import ROOT, ApiServer, World, build_world, running
+from tests.api_support import ROOT, ApiServer, World, build_world, module_client, running
 from tests.live_support import EVENTS, generation, hog, wait_until_tagged
 
 URL = EVENTS.format(project=1)
@@ -40,10 +40,7 @@ def server(world: World) -> Iterator[ApiServer]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def api(server: ApiServer, world: World) -> Iterator[httpx.Client]:
-    with server.client(world.keys["star"]) as client:
-        yield client
+api = module_client("star")
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ changes (the README's 8000 becomes a free one)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -24,7 +23,14 @@ import httpx
 import pytest
 
 from tests.api_support import ROOT, free_port
-from tests.test_api_readme import README_PORT, bash, json_values, pytestmark, shell_env  # noqa: F401
+from tests.test_api_readme import (  # noqa: F401
+    README_PORT,
+    bash,
+    json_values,
+    pytestmark,
+    shell_env,
+    start_readme_server,
+)
 
 SECTION = "## Live tagging: PostHog's SDKs send, taggers tag"
 
@@ -86,17 +92,8 @@ def test_live_tagging_section_works_as_written(shell_env: dict[str, str], tmp_pa
                    tmp_path).split()
     assert printed[0].startswith("phx_") and printed[1].startswith("phc_")
     env["POSTHOG_PERSONAL_API_KEY"], env["POSTHOG_PROJECT_TOKEN"] = printed
-    server = subprocess.Popen(["bash", "-c", f"exec {serve_line.rstrip(' &')} --port {port}"], env=env, cwd=tmp_path,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = start_readme_server(serve_line, port, env, tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/_health", timeout=1).status_code == 200:
-                    break
-            assert time.monotonic() < deadline and server.poll() is None, "the README's server did not start"
-            time.sleep(0.1)
-
         [tagger] = json_values(bash(local(create), env, tmp_path))
         assert tagger["name"] == "Refunds" and tagger["enabled"] is True
 

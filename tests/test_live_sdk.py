@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import posthog
-import pytest
 from posthog.ai.openai import OpenAI
 
 from sampler.conditions import in_rollout
 from sampler.pipeline import prepare_tagger
-from tests.api_support import ApiServer, World, build_world, running
+from tests.api_support import ApiServer, World, module_client, module_server
 from tests.live_support import LIVE, events, hog, tags_by_target, wait_until_tagged
 
 TAGGERS = "/api/environments/1/taggers/"
@@ -34,21 +32,8 @@ LLM = {"name": "LLM topics", "enabled": True, "tagger_config": {"prompt": "Which
 QUESTIONS = ["Can I get a refund for my order?", "How do I export a CSV?", "Refund me, please", "What is a cohort?"]
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    return build_world(tmp_path_factory.mktemp("live-sdk"), events_per_project=1)
-
-
-@pytest.fixture(scope="module")
-def server(world: World) -> Iterator[ApiServer]:
-    with running(world.db, workers=1, extra=("--live-workers", "2")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def api(server: ApiServer, world: World) -> Iterator[httpx.Client]:
-    with server.client(world.keys["star"]) as client:
-        yield client
+world, server = module_server("live-sdk", events_per_project=1, workers=1, extra=("--live-workers", "2"))
+api = module_client("star")
 
 
 def openai_transport(answers: list[str]) -> httpx.MockTransport:
