@@ -89,7 +89,7 @@ def new_project_and_key(db: Path) -> tuple[int, str]:
 
 
 class Server:
-    def __init__(self, db: Path, workers: int) -> None:
+    def __init__(self, db: Path, workers: int, *extra: str) -> None:
         import socket
 
         with socket.socket() as probe:
@@ -98,7 +98,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "hogtest", "serve", "--db", str(db), "--port", str(self.port), "--workers",
-             str(workers), "--log-level", "warning"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+             str(workers), "--log-level", "warning", *extra], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:

@@ -16,7 +16,7 @@ def register(commands: Any) -> None:
     create.add_argument("--project", action="append", metavar="N",
                         help="a project the key may use (repeat, or comma-separate; default: every project)")
     create.add_argument("--scopes", required=True, metavar="a,b",
-                        help="comma-separated: tagger:read, tagger:write, or * for everything")
+                        help="comma-separated: tagger:read, tagger:write, query:read (read events), or * for everything")
     create.add_argument("--email", default=None, help="the user the key belongs to (created if new)")
     create.add_argument("--label", default="hog-test key", help="a name to recognise the key by (up to 40)")
     create.add_argument("--db", metavar="PATH", help="the database file (default: the embedded default database)")

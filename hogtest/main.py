@@ -18,12 +18,12 @@ from typing import NoReturn
 
 import duckdb
 
-from hogtest import check, compile_exec, diff, fuzz, keys, load, projects, run, serve
+from hogtest import check, compile_exec, diff, events, fuzz, keys, load, projects, run, serve
 from hogtest.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, CliError
 from sampler.errors import SamplerError
 
 # In the order `hog-test --help` lists them.
-COMMANDS = [run, load, compile_exec, fuzz, check, diff, serve, keys, projects]
+COMMANDS = [run, load, compile_exec, fuzz, check, diff, serve, keys, projects, events]
 
 # A process whose reader went away exits as one killed by SIGPIPE would (128 + 13).
 EXIT_BROKEN_PIPE = 141

@@ -19,6 +19,8 @@ def register(commands: Any) -> None:
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
     serve.add_argument("--workers", type=int, default=defaults.workers, metavar="N",
                        help=f"processes that run tagger code for test_hog (default {defaults.workers})")
+    serve.add_argument("--live-workers", type=int, metavar="N",
+                       help="processes that run enabled taggers on captured generations (default: as --workers)")
     serve.add_argument("--queue", type=int, metavar="N",
                        help="test_hog requests that may wait for a busy worker before the server answers 503 "
                             "(default: as many as there are workers)")
@@ -34,22 +36,34 @@ def register(commands: Any) -> None:
 def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from taggers_api import Services, Settings, create_app
 
-    if args.workers < 1 or (args.queue is not None and args.queue < 0):
-        raise CliError("--workers must be at least 1 and --queue at least 0", EXIT_USAGE)
+    if args.workers < 1 or (args.queue is not None and args.queue < 0) or (
+            args.live_workers is not None and args.live_workers < 1):
+        raise CliError("--workers and --live-workers must be at least 1 and --queue at least 0", EXIT_USAGE)
     if args.tagger_timeout <= 0 or args.max_body_bytes < 1024 or not 0 <= args.port <= 65535:
         raise CliError("--tagger-timeout must be positive, --max-body-bytes at least 1024, --port 0-65535",
                        EXIT_USAGE)
+    import logging
+
     import uvicorn
+
+    handler = logging.StreamHandler(err)  # live tagging's log lines, beside uvicorn's
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+    for name in ("sampler", "taggers_api"):
+        logging.getLogger(name).addHandler(handler)
+        logging.getLogger(name).setLevel(args.log_level.upper())
+        logging.getLogger(name).propagate = False
 
     settings = Settings(db=Path(args.db) if args.db else None, host=args.host, port=args.port,
                         workers=args.workers, queue=args.queue, tagger_timeout=args.tagger_timeout,
-                        max_body_bytes=args.max_body_bytes)
+                        max_body_bytes=args.max_body_bytes, live_workers=args.live_workers)
     services = Services.open(settings)
     try:
         services.pool.warm_up()
+        services.live.pool.warm_up()
         where = services.store.path or "an in-memory database"
-        print(f"Taggers API at {settings.base_url} (database {where}, {settings.workers} tagger workers); "
-              f"project tokens: hog-test projects list", file=err, flush=True)
+        print(f"Taggers API and capture at {settings.base_url} (database {where}, {settings.workers} test_hog "
+              f"workers, {settings.live_pool_size} live tagging workers); project tokens: hog-test projects list",
+              file=err, flush=True)
         uvicorn.run(create_app(services), host=settings.host, port=settings.port, log_level=args.log_level,
                     access_log=args.log_level in ("debug", "info"), server_header=False)
     finally:

@@ -33,7 +33,7 @@ from typing import Any
 from sampler.errors import SamplerError
 
 # Modules every worker needs, imported once in the fork server instead of in each new worker.
-_PRELOAD = ["sampler.api"]
+_PRELOAD = ["sampler.api", "sampler.live_worker"]
 WATCHDOG_INTERVAL_S = 0.25
 OWNER_POLL_S = 1.0
 

@@ -43,7 +43,7 @@ from sampler.drf import field_error
 from sampler.errors import SamplerError
 from sampler.store import DEFAULT_PROJECT_ID, EVENTS_TABLE, EventStore
 
-SCOPES = ("tagger:read", "tagger:write", "*")
+SCOPES = ("tagger:read", "tagger:write", "query:read", "*")  # query:read: the events API
 DEFAULT_EMAIL = "local-user@localhost"
 DEFAULT_PROJECT_NAME = "Default project"
 PERSONAL_KEY_PREFIX = "phx_"

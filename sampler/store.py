@@ -194,16 +194,8 @@ class EventStore:
         `rebase_newest_to` shifts every loaded timestamp by one interval so that the newest event
         of the loaded files lands at that instant (used to keep the embedded sample recent).
         """
-        with self._load_lock, self.cursor() as cur, loaders.readable_dumps(paths, cur) as dumps:
-            cur.execute("BEGIN TRANSACTION")
-            try:
-                report = self._load_in_transaction(cur, dumps, rebase_newest_to, progress, project_id)
-                cur.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(duckdb.Error):
-                    cur.execute("ROLLBACK")
-                raise
-        return report
+        with self._load_lock, self.cursor() as cur, loaders.readable_dumps(paths, cur) as dumps, transaction(cur):
+            return self._load_in_transaction(cur, dumps, rebase_newest_to, progress, project_id)
 
     def _load_in_transaction(
         self,
@@ -239,6 +231,19 @@ class EventStore:
     def _count(cur: duckdb.DuckDBPyConnection) -> int:
         row = cur.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchone()
         return int(row[0]) if row else 0
+
+
+@contextlib.contextmanager
+def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction on `cur`: committed when the block ends, rolled back if it raises."""
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        cur.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            cur.execute("ROLLBACK")
+        raise
 
 
 @contextlib.contextmanager

@@ -17,6 +17,8 @@ from starlette.responses import Response
 from sampler.models import TestHogRequest
 from sampler.tagger_input import TaggerCreate, TaggerPatch
 from taggers_api import errors
+from taggers_api.capture_routes import build_capture_router
+from taggers_api.event_routes import build_event_router
 from taggers_api.responses import JSONBody
 from taggers_api.routes import build_router
 from taggers_api.services import Services
@@ -33,6 +35,7 @@ def create_app(services: Services) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services.live.start()  # picks up the tagging a previous run left pending
         yield
         services.close()
 
@@ -43,6 +46,8 @@ def create_app(services: Services) -> FastAPI:
     app.router.redirect_slashes = False
     app.state.services = services
     app.include_router(build_router())
+    app.include_router(build_event_router())
+    app.include_router(build_capture_router())
     for exception in (errors.APIError, ValidationError, HTTPException, RequestValidationError, Exception):
         app.add_exception_handler(exception, errors.handle)
 

@@ -102,3 +102,58 @@ class Health(Strict):
 
 
 ORDER_BY_DESCRIPTION = "Ordering: " + ", ".join(f"`{choice}`" for choice in ORDER_CHOICES) + " (comma-separated)"
+
+
+class Event(Strict):
+    """One event, as PostHog's events API lists it (`ClickhouseEventSerializer`)."""
+
+    id: str = Field(json_schema_extra={"format": "uuid"})
+    distinct_id: str | None
+    properties: dict[str, Any]
+    event: str
+    timestamp: str = Field(json_schema_extra={"format": "date-time"})
+    person: dict[str, Any] | None
+    elements: list[Any]
+    elements_chain: str
+
+
+class EventList(Strict):
+    next: str | None = Field(json_schema_extra={"format": "uri"},
+                             description="The next page: the same query with `before` set to the last timestamp")
+    results: list[Event]
+
+
+class LiveLag(Strict):
+    samples: int
+    p50: float | None
+    p99: float | None
+    max: float | None
+
+
+class LiveTaggerStatus(Strict):
+    id: str = Field(json_schema_extra={"format": "uuid"})
+    name: str
+    tagger_type: TaggerType
+    enabled: bool
+    run: bool = Field(description="Whether this server runs it (Hog taggers); LLM taggers are counted, not run")
+    queued: int
+    in_flight: int
+    considered: int = Field(description="Generations its conditions were evaluated on")
+    tagged: int = Field(description="Generations it tagged (an `$ai_tag` event each)")
+    tags: int
+    skipped: dict[str, int] = Field(description="Generations not tagged, by reason (`filtered`, "
+                                                "`sampling_excluded`, `llm_tagger`, ...)")
+    failed: dict[str, int] = Field(description="Runs that failed, by kind (`timeout`, `runtime_error`, ...)")
+    last_error: str | None
+    last_error_event: str | None
+    condition_errors: int
+
+
+class LiveTaggingStatus(Strict):
+    captured: int = Field(description="Events received by capture for this project since the server started")
+    generations: int = Field(description="New `$ai_generation` events queued for tagging")
+    tagged_generations: int = Field(description="Generations every tagger is done with")
+    pending: int
+    lag_seconds: LiveLag = Field(description="Capture to stored `$ai_tag`, per generation")
+    workers: int
+    taggers: list[LiveTaggerStatus]

@@ -22,10 +22,16 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024  # a Hog source may be 1 MiB; bigger bodies get 413
     page_size: int = 100  # DRF's PAGE_SIZE in PostHog
     max_json_depth: int = 100  # nesting allowed in a request body
+    live_workers: int | None = None  # processes that run live tagging; None: as many as `workers`
+    max_capture_bytes: int = 20 * 1024 * 1024  # a capture body, decompressed (PostHog's batch limit)
 
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def live_pool_size(self) -> int:
+        return self.workers if self.live_workers is None else self.live_workers
 
     @property
     def waiting_places(self) -> int:

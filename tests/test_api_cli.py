@@ -67,8 +67,8 @@ def test_keys_revoke_by_id_or_secret(capsys, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--scopes", "tagger:admin"], "unknown scope 'tagger:admin'; choose from tagger:read, tagger:write, *"),
-    (["--scopes", ","], "a key needs at least one scope; choose from tagger:read, tagger:write, *"),
+    (["--scopes", "tagger:admin"], "unknown scope 'tagger:admin'; choose from tagger:read, tagger:write, query:read, *"),
+    (["--scopes", ","], "a key needs at least one scope; choose from tagger:read, tagger:write, query:read, *"),
     (["--scopes", "*", "--project", "one"], "--project takes project numbers, not 'one'"),
     (["--scopes", "*", "--project", "0"], "project ids are whole numbers from 1 to 2147483647, not 0"),
     (["--scopes", "*", "--email", "not an email"], "not an email address: 'not an email'"),

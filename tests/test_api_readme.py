@@ -64,6 +64,21 @@ def bash(script: str, env: dict[str, str], cwd: Path) -> str:
     return result.stdout
 
 
+def start_readme_server(serve_line: str, port: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    """The README's `hog-test serve &` line, on `port`, in its own process group; waits until it answers."""
+    server = subprocess.Popen(["bash", "-c", f"exec {serve_line.rstrip(' &')} --port {port}"], env=env, cwd=cwd,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while True:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{port}/_health", timeout=1).status_code == 200:
+                return server
+        if time.monotonic() > deadline or server.poll() is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            raise AssertionError("the README's server did not start")
+        time.sleep(0.1)
+
+
 def test_readme_commands_work_as_written(shell_env: dict[str, str], tmp_path: Path) -> None:
     setup, list_, create, retrieve_update, test_hog, delete = section_blocks()
     port = str(free_port())
@@ -75,16 +90,8 @@ def test_readme_commands_work_as_written(shell_env: dict[str, str], tmp_path: Pa
     key = bash(setup.replace(serve_line, "") + 'echo "$POSTHOG_PERSONAL_API_KEY"', env, tmp_path).strip()
     assert key.startswith("phx_")
     env["POSTHOG_PERSONAL_API_KEY"] = key
-    server = subprocess.Popen(["bash", "-c", f"exec {serve_line.rstrip(' &')} --port {port}"], env=env, cwd=tmp_path,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = start_readme_server(serve_line, port, env, tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/_health", timeout=1).status_code == 200:
-                    break
-            assert time.monotonic() < deadline and server.poll() is None, "the README's server did not start"
-            time.sleep(0.1)
 
         def run(block: str) -> str:
             assert f"127.0.0.1:{README_PORT}" in block

@@ -59,7 +59,9 @@ OPERATIONS = [
     for method, suffix, takes_input in (("GET", "/", True), ("POST", "/", True), ("POST", "/test_hog/", True),
                                         ("GET", "/{id}/", False), ("PATCH", "/{id}/", True), ("PUT", "/{id}/", True),
                                         ("DELETE", "/{id}/", False))
-] + [("GET", "/_health", False)]
+] + [("GET", "/_health", False), ("GET", "/api/environments/{project_id}/events/", True),
+      ("GET", "/api/projects/{project_id}/events/", True),
+      ("GET", "/api/environments/{project_id}/live_tagging/", False)]
 CASES = [(method, path, mode) for method, path, takes_input in OPERATIONS
          for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
          if takes_input or mode is GenerationMode.POSITIVE]
