@@ -59,6 +59,11 @@ def node_vm() -> Iterator[NodeHogVM]:
 # (sampler.test_hog, the CLI, helpers) run on it too. Tests that pass `tier=` keep their choice.
 _RUNS_HOG = re.compile(r"execute_bytecode|run_hog_tagger|test_hog\b|handle_test_hog_request|hog-test|hogtest|"
                        r"node_vm|sampler\.pipeline|sampler\.conditions")
+# A module that starts `hog-test serve` once for all its tests runs Hog in that server's processes,
+# on the tier the server chose when it started: running its tests once per tier would send them all
+# to one server twice. Such modules run once, on the default tier; the tiers themselves are covered
+# by the in-process tests of the same code (sampler.api, sampler.pipeline, sampler.pool).
+_STARTS_A_SERVER = re.compile(r"module_server|ApiServer|start_readme_server")
 TIERS = [int(tier) for tier in os.environ.get("HOG_TEST_TIERS", "1,2").split(",")]
 _runs_hog: dict[str, bool] = {}
 
@@ -71,8 +76,13 @@ def _module_runs_hog(module: ModuleType) -> bool:
     return _runs_hog[name]
 
 
+def _module_starts_a_server(module: ModuleType) -> bool:
+    path = getattr(module, "__file__", None)
+    return bool(path) and bool(_STARTS_A_SERVER.search(Path(path).read_text(encoding="utf-8")))
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if getattr(metafunc.module, "RUNS_BOTH_TIERS_ITSELF", False):
+    if getattr(metafunc.module, "RUNS_BOTH_TIERS_ITSELF", False) or _module_starts_a_server(metafunc.module):
         return
     if "vm_tier" in metafunc.fixturenames and _module_runs_hog(metafunc.module):
         metafunc.parametrize("vm_tier", TIERS, indirect=True, ids=[f"tier{tier}" for tier in TIERS])

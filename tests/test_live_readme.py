@@ -65,6 +65,7 @@ class _OpenAI(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def openai_api() -> Iterator[str]:
+    _OpenAI.asked.clear()  # the test runs once per VM tier in one process
     server = ThreadingHTTPServer(("127.0.0.1", 0), _OpenAI)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -193,3 +193,11 @@ def test_a_path_posthog_crashes_on_is_an_error(args: tuple, message: str) -> Non
 def test_json_extract_index_zero_is_an_error() -> None:
     with pytest.raises(HogVMException, match="Hog arrays start from index 1"):
         call("JSONExtractString", DOC, "a", "b", 0)
+
+
+def test_json_extract_int_of_an_infinity_is_an_error_as_in_posthog() -> None:
+    # PostHog's Python VM crashes (OverflowError); here a HogError that says what is wrong.
+    for value in (float("inf"), float("-inf")):
+        with pytest.raises(HogVMException, match="can not make an integer of"):
+            call_native(Call("JSONExtractInt", value), FakeContext())
+    assert call_native(Call("JSONExtractFloat", float("inf")), FakeContext()) == float("inf")

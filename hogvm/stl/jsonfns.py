@@ -203,8 +203,10 @@ def _as_number(value: Any, convert: type[int] | type[float]) -> int | float | No
         return None
     try:
         return convert(value)  # int('1.5') fails: null; int(1.5) truncates to 1
-    except (ValueError, OverflowError):
+    except ValueError:
         return None
+    except OverflowError:  # int(inf): PostHog's Python VM crashes here; say what is wrong instead
+        raise HogVMException(f"JSONExtractInt: can not make an integer of {value}") from None
 
 
 @builtin("JSONExtractArrayRaw", 1, None)
