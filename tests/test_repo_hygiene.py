@@ -44,3 +44,24 @@ def test_no_test_reads_outside_the_repository() -> None:
         if re.search(r"""["']shared["']\s*/|/\s*["']shared/reference|\.\./shared""", text):
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+# grammar <- hogvm <- sampler <- (taggers_api, engines) <- hogtest: nothing imports a layer above it.
+LAYERS = {
+    "grammar": {"hogvm", "sampler", "taggers_api", "engines", "hogtest"},
+    "hogvm": {"sampler", "taggers_api", "engines", "hogtest"},
+    "sampler": {"taggers_api", "engines", "hogtest"},
+    "taggers_api": {"engines", "hogtest"},
+    "engines": {"taggers_api", "hogtest"},
+}
+
+
+def test_no_layer_imports_a_layer_above_it() -> None:
+    offenders = []
+    for package, above in LAYERS.items():
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                match = re.match(r"\s*(?:from|import)\s+([A-Za-z_]+)", line)
+                if match and match.group(1) in above:
+                    offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == []
