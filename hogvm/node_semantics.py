@@ -74,12 +74,20 @@ def _temporal_seconds(value: Any) -> Any:
 
 
 def _date_seconds(value: dict) -> float:
-    fields = (value.get("year"), value.get("month"), value.get("day"))
-    if not all(type(part) in (int, float) and math.isfinite(part) and float(part).is_integer() for part in fields):
+    """Luxon's `DateTime.fromObject({year, month, day}, {zone: 'UTC'}).toSeconds()`: a field that is
+    not a number (NaN, as an invalid toDate gives, a boolean, '') throws; a day that does not exist,
+    or a fraction, is an invalid DateTime, NaN seconds."""
+    numbers = []
+    for part in (value.get("year"), value.get("month"), value.get("day")):
+        number = js.NAN if part is None or type(part) is bool or part == "" else js.js_to_number(part)
+        if number != number:
+            raise HogVMException(f"Invalid unit value {js.js_string(part)}")
+        numbers.append(number)
+    if not all(math.isfinite(number) and number.is_integer() for number in numbers):
         return js.NAN
     try:
-        return _dt.datetime(*map(int, fields), tzinfo=_dt.UTC).timestamp()
-    except (ValueError, OverflowError):  # Luxon: an invalid DateTime, NaN seconds
+        return _dt.datetime(*map(int, numbers), tzinfo=_dt.UTC).timestamp()
+    except (ValueError, OverflowError):
         return js.NAN
 
 
@@ -387,27 +395,62 @@ def print_value(value: Any, budget: Any = None) -> str:
     return _render(value, _leaf, _open, budget)
 
 
-def _iso(value: dict) -> str | None:
-    """Luxon's `DateTime.fromSeconds(dt, {zone}).toISO()`; None (toISO of an invalid DateTime)
-    for a zone or moment Luxon cannot represent."""
-    seconds, zone = value.get("dt"), value.get("zone") or "UTC"
-    if type(seconds) not in (int, float) or not math.isfinite(seconds) or type(zone) is not str:
-        raise HogVMException("fromSeconds requires a numerical input")
-    try:
-        tz = _dt.UTC if zone.lower() in ("utc", "gmt") else get_zone(zone)
-        millis = math.trunc(js.js_number(seconds) * 1000)
-        moment = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC) + _dt.timedelta(milliseconds=millis)
-        local = moment.astimezone(tz)
-    except (HogVMException, OverflowError, ValueError):
+# JavaScript's Date range, which Luxon keeps to: +/-100,000,000 days around the epoch
+_MAX_MILLIS = 8.64e15
+
+
+def _millis(seconds: Any) -> int | None:
+    """Luxon's instant for `DateTime.fromSeconds(seconds)`: milliseconds cut toward zero, as a
+    JavaScript Date cuts them; None for an invalid DateTime (NaN, out of range)."""
+    number = js.js_number(seconds)
+    if not math.isfinite(number) or abs(number * 1000) > _MAX_MILLIS:
         return None
-    text = local.strftime("%Y-%m-%dT%H:%M:%S") + f".{local.microsecond // 1000:03d}"
-    if not 0 <= local.year <= 9999:
-        text = f"{'-' if local.year < 0 else '+'}{abs(local.year):06d}" + text[text.index("-", 1):]
-    offset = local.utcoffset() or _dt.timedelta(0)
-    if tz is _dt.UTC:
+    return math.trunc(number * 1000)
+
+
+def _civil(millis: int) -> tuple[int, int, int, int, int, int, int]:
+    """(year, month, day, hour, minute, second, millisecond) in UTC, for any year (proleptic Gregorian)."""
+    days, rest = divmod(millis, 86_400_000)
+    days += 719_468
+    era = days // 146_097
+    day_of_era = days - era * 146_097
+    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    shifted_month = (5 * day_of_year + 2) // 153
+    day = day_of_year - (153 * shifted_month + 2) // 5 + 1
+    month = shifted_month + 3 if shifted_month < 10 else shifted_month - 9
+    year = year_of_era + era * 400 + (month <= 2)
+    return year, month, day, rest // 3_600_000, rest // 60_000 % 60, rest // 1000 % 60, rest % 1000
+
+
+def _iso(value: dict) -> str | None:
+    """Luxon's `DateTime.fromSeconds(dt, {zone}).toISO()`: None (toISO of an invalid DateTime) for
+    NaN, a moment out of range or an unknown zone; not a number is an error."""
+    seconds, zone = value.get("dt"), value.get("zone") or "UTC"
+    if js.js_kind(seconds) != "number":
+        raise HogVMException("fromSeconds requires a numerical input")
+    millis = _millis(seconds)
+    if millis is None or type(zone) is not str:
+        return None
+    utc = zone.lower() in ("utc", "gmt")
+    offset_seconds = 0
+    if not utc:
+        try:
+            moment = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC) + _dt.timedelta(milliseconds=millis)
+            offset = moment.astimezone(get_zone(zone)).utcoffset() or _dt.timedelta(0)
+            offset_seconds = int(offset.total_seconds())
+        except HogVMException:
+            return None
+        except OverflowError:  # beyond Python's years: the zone's offset is not known there
+            offset_seconds = 0
+    year, month, day, hour, minute, second, milli = _civil(millis + offset_seconds * 1000)
+    year_text = f"{year:04d}" if 0 <= year <= 9999 else f"{'-' if year < 0 else '+'}{abs(year):06d}"
+    text = f"{year_text}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}.{milli:03d}"
+    if utc:
         return text + "Z"
-    minutes = int(offset.total_seconds()) // 60
-    return text + f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    # the wall time uses the exact offset (old local mean times have seconds); the text shows whole minutes
+    sign, minutes = "-" if offset_seconds < 0 else "+", abs(offset_seconds) // 60
+    return text + f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def to_string(value: Any, budget: Any = None) -> str | None:
@@ -464,15 +507,16 @@ def _invalid_date() -> dict[str, Any]:
 def to_date(args: list[Any], ctx: StlContext) -> dict[str, Any]:
     """toDate: a number is epoch seconds, a date-like string its day, anything else an invalid date."""
     value = args[0]
-    if js.js_kind(value) == "number":
-        try:
-            moment = _dt.datetime.fromtimestamp(js.js_number(value), _dt.UTC)
-        except (OverflowError, ValueError, OSError):
+    if js.js_kind(value) == "number":  # in the server's zone: UTC on PostHog's servers
+        millis = _millis(value)
+        if millis is None:
             return _invalid_date()
-        return {"__hogDate__": True, "year": moment.year, "month": moment.month, "day": moment.day}
+        year, month, day = _civil(millis)[:3]
+        return {"__hogDate__": True, "year": year, "month": month, "day": day}
     parsed = _parse_date_like(value, None)
     if parsed is None:
         return _invalid_date()
+    parsed = parsed.astimezone(_dt.UTC)  # Luxon reads it into its zone, UTC: an offset can move the day
     return {"__hogDate__": True, "year": parsed.year, "month": parsed.month, "day": parsed.day}
 
 
@@ -496,6 +540,8 @@ def _parse_date_like(value: Any, zone: Any) -> _dt.datetime | None:
     if trimmed != trimmed.strip():
         return None
     try:
+        if js.js_truthy(zone):
+            get_zone(zone)  # Luxon refuses an unknown zone even for text that carries an offset
         return parse_date_like(trimmed, zone if js.js_truthy(zone) else None)
     except (HogVMException, TypeError, ValueError, OverflowError):  # an unknown zone: Luxon's invalid DateTime
         return None
@@ -571,26 +617,33 @@ def _nesting(value: Any) -> int:
     return deepest
 
 
-def nested_value(value: Any, path: list[Any]) -> Any:
+def nested_value(value: Any, path: list[Any], *, parsed: bool = False) -> Any:
     """getNestedValue(value, path, nullish=true): only an object or array is followed; null on the way
-    ends the walk."""
+    ends the walk. Dicts are Maps (read with `get`), or plain objects when `parsed` by JSON.parse,
+    where a number `n` reads the property String(n - 1) and other keys their String()."""
     if type(value) not in (list, tuple, dict, Closure):
         return None
     for key in path:
         if value is None:
             return None
         kind = type(value)
-        if kind is dict:
+        if kind is dict and not parsed:
             value = value.get(key) if type(key) is str else None
         elif js.js_kind(key) == "number":
             if key == 0:
                 raise HogVMException("Hog arrays start from index 1")
-            value = _item(value, key) if kind in (list, tuple, str) else None
-        elif kind in (list, tuple, str) and type(key) is str:
-            if key == "length":
+            if kind is dict:
+                value = value.get(js.js_string(js.js_number(key) - 1)) if key > 0 else None
+            else:
+                value = _item(value, key) if kind in (list, tuple, str) else None
+        elif kind is dict:
+            value = value.get(js.js_string(key))
+        elif kind in (list, tuple, str):
+            name = js.js_string(key)
+            if name == "length":
                 value = js.js_utf16_length(value) if kind is str else len(value)
-            elif _ARRAY_INDEX.fullmatch(key) and int(key) < len(value):
-                value = value[int(key)]
+            elif _ARRAY_INDEX.fullmatch(name) and int(name) < len(value):
+                value = value[int(name)]
             else:
                 value = None
         else:
@@ -612,13 +665,14 @@ def json_extract(args: list[Any], ctx: StlContext) -> Any:
     """JSONExtract(x, ...path, type): a string is JSON.parse'd (null if it is not JSON); the type is
     ignored; a scalar, parsed or given, is null."""
     document = args[0]
-    if type(document) is str:
+    parsed = type(document) is str
+    if parsed:
         _charge_parse(ctx, document)
         try:
             document = json_parse(document)
         except ValueError:
             return None
-    return nested_value(document, args[1:-1])
+    return nested_value(document, args[1:-1], parsed=parsed)
 
 
 def values(args: list[Any], ctx: StlContext) -> list[Any]:
