@@ -85,10 +85,10 @@ def _date_seconds(value: dict) -> float:
         numbers.append(number)
     if not all(math.isfinite(number) and number.is_integer() for number in numbers):
         return js.NAN
-    try:
-        return _dt.datetime(*map(int, numbers), tzinfo=_dt.UTC).timestamp()
-    except (ValueError, OverflowError):
+    year, month, day = map(int, numbers)
+    if not 1 <= month <= 12 or not 1 <= day <= _month_days(year, month):
         return js.NAN
+    return float(_days_from_civil(year, month, day) * 86_400)
 
 
 def _date_string_seconds(text: str) -> float | None:
@@ -399,13 +399,30 @@ def print_value(value: Any, budget: Any = None) -> str:
 _MAX_MILLIS = 8.64e15
 
 
-def _millis(seconds: Any) -> int | None:
-    """Luxon's instant for `DateTime.fromSeconds(seconds)`: milliseconds cut toward zero, as a
-    JavaScript Date cuts them; None for an invalid DateTime (NaN, out of range)."""
+def _millis(seconds: Any) -> float | None:
+    """Luxon's instant for `DateTime.fromSeconds(seconds)` in milliseconds; None for an invalid
+    DateTime (NaN, out of range). Luxon adds the zone's offset to it and lets a JavaScript Date cut
+    the sum toward zero, so fractions stay until then."""
     number = js.js_number(seconds)
     if not math.isfinite(number) or abs(number * 1000) > _MAX_MILLIS:
         return None
-    return math.trunc(number * 1000)
+    return number * 1000
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date, any year (0 and before too, as Luxon)."""
+    year -= month <= 2
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146_097 + day_of_era - 719_468
+
+
+def _month_days(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
 
 
 def _civil(millis: int) -> tuple[int, int, int, int, int, int, int]:
@@ -436,14 +453,14 @@ def _iso(value: dict) -> str | None:
     offset_seconds = 0
     if not utc:
         try:
-            moment = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC) + _dt.timedelta(milliseconds=millis)
+            moment = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC) + _dt.timedelta(milliseconds=math.trunc(millis))
             offset = moment.astimezone(get_zone(zone)).utcoffset() or _dt.timedelta(0)
             offset_seconds = int(offset.total_seconds())
         except HogVMException:
             return None
         except OverflowError:  # beyond Python's years: the zone's offset is not known there
             offset_seconds = 0
-    year, month, day, hour, minute, second, milli = _civil(millis + offset_seconds * 1000)
+    year, month, day, hour, minute, second, milli = _civil(math.trunc(millis + offset_seconds * 1000))
     year_text = f"{year:04d}" if 0 <= year <= 9999 else f"{'-' if year < 0 else '+'}{abs(year):06d}"
     text = f"{year_text}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}.{milli:03d}"
     if utc:
@@ -511,7 +528,7 @@ def to_date(args: list[Any], ctx: StlContext) -> dict[str, Any]:
         millis = _millis(value)
         if millis is None:
             return _invalid_date()
-        year, month, day = _civil(millis)[:3]
+        year, month, day = _civil(math.trunc(millis))[:3]
         return {"__hogDate__": True, "year": year, "month": month, "day": day}
     parsed = _parse_date_like(value, None)
     if parsed is None:
