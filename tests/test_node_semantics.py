@@ -19,7 +19,7 @@ import pytest
 from hypothesis import strategies as st
 
 from hogvm import HogError, execute_bytecode
-from hogvm.node_semantics import node_re2_pattern
+from hogvm.node_regex import node_re2_pattern
 from hogvm.node_values import js_number, js_number_text, js_string, string_to_number
 from hogvm.opcodes import Op
 from tests.fuzz.seeds import fuzz_tests
