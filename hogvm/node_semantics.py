@@ -37,6 +37,7 @@ from hogvm import node_dates
 from hogvm import node_values as js
 from hogvm.errors import HogVMException
 from hogvm.handlers import HANDLERS
+from hogvm.handlers.arith import _pop_values
 from hogvm.handlers.control import _jump
 from hogvm.node_regex import like, re2_test
 from hogvm.node_stl import BUILTINS
@@ -189,21 +190,11 @@ def op_not(m: Machine, _: None) -> None:
 
 
 def op_and(m: Machine, count: int) -> None:
-    stack = m.stack
-    if count > len(stack):
-        raise HogVMException("Stack underflow")
-    values = stack[len(stack) - count:]
-    del stack[len(stack) - count:]
-    stack.append(all(map(js.js_truthy, values)))
+    m.stack.append(all(map(js.js_truthy, _pop_values(m, count))))
 
 
 def op_or(m: Machine, count: int) -> None:
-    stack = m.stack
-    if count > len(stack):
-        raise HogVMException("Stack underflow")
-    values = stack[len(stack) - count:]
-    del stack[len(stack) - count:]
-    stack.append(any(map(js.js_truthy, values)))
+    m.stack.append(any(map(js.js_truthy, _pop_values(m, count))))
 
 
 def op_jump_if_false(m: Machine, target: int) -> None:
