@@ -67,6 +67,8 @@ class Chunk:
     index_of_offset: dict[int, int] = field(default_factory=dict, repr=False)
     # the VM's form of `code`: (handler, operand) pairs, built from `code` on the chunk's first run
     threaded: list[tuple[Any, Any]] | None = field(default=None, repr=False)
+    # the same for other semantics than Python's (hogvm/semantics.py), by name
+    threaded_variants: dict[str, list[tuple[Any, Any]]] | None = field(default=None, repr=False)
     # the compiler's side table for this bytecode, if given (`positions.SourceMap`)
     source_map: Any = field(default=None, repr=False)
     # tier 2's compiled form (hogvm/tier2/), or why it has none; built on demand, then kept

@@ -122,7 +122,8 @@ def check_against_posthog(m: Machine, result: Any) -> list[dict[str, Any]]:
     from hogvm.vm import Machine
 
     timeout = None if m.timeout is None else max(m.remaining_time(), 0.05)
-    replay = Machine(m.program, m.globals, m.functions, timeout, m.max_steps, m.meter.limit, m.max_call_depth)
+    replay = Machine(m.program, m.globals, m.functions, timeout, m.max_steps, m.meter.limit, m.max_call_depth,
+                     m.semantics)
     replay.posthog_cells = {}
     replay.tape = Tape(m.tape.recorded)
     ours = (print_hog_value(result), list(m.stdout))

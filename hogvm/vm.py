@@ -83,13 +83,14 @@ from hogvm.errors import (
     HogVMStepLimitExceededException,
 )
 from hogvm.handlers import HANDLERS
-from hogvm.handlers.calls import ROOT_CALLABLE, stl_tables
+from hogvm.handlers.calls import ROOT_CALLABLE
 from hogvm.handlers.closures import close_upvalue
 from hogvm.loader import SET_LOCAL_REBIND, SET_LOCAL_REBIND_TOP, Chunk, Program, load_program
 from hogvm.memory import VALUE_COST, MemoryMeter, live_cost
 from hogvm.opcodes import Op
 from hogvm.positions import SourceMap, locate
 from hogvm.posthog_model import Tape
+from hogvm.semantics import PYTHON, Semantics, semantics_named
 from hogvm.values import Closure, UpValue, ValueConversionError, to_host
 
 DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024
@@ -128,6 +129,7 @@ def execute_bytecode(
     source_map: SourceMap | None = None,
     check_posthog: bool = True,
     tier: int | str | None = None,
+    semantics: str = "python",
 ) -> ExecutionResult:
     """Run Hog bytecode and return its result, printed lines and step count.
 
@@ -146,7 +148,14 @@ def execute_bytecode(
     Python functions (hogvm/tier2/), several times faster once compiled. "auto" uses tier 2 for
     bytecode that has run before or that may run more than a few hundred instructions, tier 1
     otherwise. A program tier 2 cannot compile (legacy bytecode, stack shapes only tier 1 can report
-    on) runs on tier 1, counted in `hogvm.tier2.STATS`. None means `DEFAULT_TIER`."""
+    on) runs on tier 1, counted in `hogvm.tier2.STATS`. None means `DEFAULT_TIER`.
+
+    `semantics` picks whose value semantics the run follows: "python" (PostHog's Python VM, where
+    PostHog runs taggers) or "node" (its TypeScript VM, where PostHog evaluates tagger conditions;
+    hogvm/node_semantics.py lists the operations that differ). Node semantics run on tier 1:
+    tier 2's inlined fast paths are Python's, and the bytecode they serve (conditions) is short
+    and straight-line, where compiling buys little; such runs are counted in `hogvm.tier2.STATS`."""
+    chosen_semantics = semantics_named(semantics)
     program = load_program(bytecode, source_map=source_map)
     if isinstance(timeout, timedelta):
         timeout = timeout.total_seconds()
@@ -155,9 +164,15 @@ def execute_bytecode(
     if globals is not None and not isinstance(globals, dict):
         raise HogVMException(f"globals must be a dict, got {type(globals).__name__}")
     chosen = DEFAULT_TIER if tier is None else tier
-    machine_class = Machine if chosen == 1 or chosen == "1" else _tier2().machine_for(program, chosen, max_call_depth)
+    if chosen == 1 or chosen == "1":
+        machine_class: type[Machine] = Machine
+    elif chosen_semantics is not PYTHON:
+        machine_class = Machine
+        _tier2().count_semantics_fallback(chosen, chosen_semantics.name)
+    else:
+        machine_class = _tier2().machine_for(program, chosen, max_call_depth)
     machine = machine_class(program, globals or {}, functions or {}, timeout, max_steps, memory_limit,
-                            max_call_depth)
+                            max_call_depth, chosen_semantics)
     machine.check_posthog = check_posthog
     return machine.execute()
 
@@ -175,12 +190,27 @@ def _tier2() -> Any:
 _tier2_module: Any = None
 
 
-def threaded_code(chunk: Chunk) -> list[tuple[Any, Any]]:
+def threaded_code(chunk: Chunk, semantics: Semantics = PYTHON) -> list[tuple[Any, Any]]:
     """The chunk's instructions as (handler, operand) pairs: dispatch without a table lookup.
-    Built once per decoded chunk (decoded chunks are cached, see loader.py)."""
-    code = [(HANDLERS[op], arg) for op, arg in chunk.code]
-    chunk.threaded = code
+    Built once per decoded chunk and semantics (decoded chunks are cached, see loader.py)."""
+    if semantics is PYTHON:
+        code = [(HANDLERS[op], arg) for op, arg in chunk.code]
+        chunk.threaded = code
+        return code
+    handlers = semantics.handlers
+    code = [(handlers[op], arg) for op, arg in chunk.code]
+    if chunk.threaded_variants is None:
+        chunk.threaded_variants = {}
+    chunk.threaded_variants[semantics.name] = code
     return code
+
+
+def _threaded(chunk: Chunk, semantics: Semantics) -> list[tuple[Any, Any]]:
+    if semantics is PYTHON:
+        return chunk.threaded or threaded_code(chunk)
+    variants = chunk.threaded_variants
+    code = variants.get(semantics.name) if variants is not None else None
+    return code or threaded_code(chunk, semantics)
 
 
 class _Halt(Exception):
@@ -195,7 +225,7 @@ class Machine:
 
     __slots__ = (  # noqa: RUF023 - grouped by concern, not sorted
         # the program and its environment
-        "program", "globals", "functions", "stl", "bytecode_stl", "declared",
+        "program", "globals", "functions", "stl", "bytecode_stl", "declared", "semantics",
         # the running frame
         "chunk", "code", "version", "chunk_globals", "ip", "base", "closure",
         # the rest of the machine
@@ -210,7 +240,8 @@ class Machine:
     )
 
     def __init__(self, program: Program, globals: dict[str, Any], functions: dict[str, HostFunction],
-                 timeout: float | None, max_steps: int | None, memory_limit: int, max_call_depth: int) -> None:
+                 timeout: float | None, max_steps: int | None, memory_limit: int, max_call_depth: int,
+                 semantics: Semantics = PYTHON) -> None:
         if max_steps is not None and max_steps < 0:
             raise HogVMException("max_steps must be non-negative")
         self.program = program
@@ -219,10 +250,11 @@ class Machine:
         self.stl: dict[str, Any] = {}  # native builtins by name (filled when the run starts)
         self.bytecode_stl: dict[str, Any] = {}  # functions written in Hog, by name
         self.declared: dict[str, tuple[int, int]] = {}  # legacy DECLARE_FN: name -> (entry, arg count)
+        self.semantics = semantics  # its handlers and builtins (hogvm/semantics.py)
 
         root = program.root
         self.chunk = root
-        self.code = root.threaded or threaded_code(root)  # the running chunk's (handler, operand) pairs
+        self.code = _threaded(root, semantics)  # the running chunk's (handler, operand) pairs
         self.version = root.version
         self.chunk_globals: dict[str, Any] | None = globals
         self.ip = 0
@@ -262,7 +294,7 @@ class Machine:
         if self.timeout is not None:
             self.deadline = time.monotonic() + self.timeout
         try:
-            self.stl, self.bytecode_stl = stl_tables()
+            self.stl, self.bytecode_stl = self.semantics.tables()
             if self.posthog_cells is not None:
                 self.bytecode_stl = posthog_model.posthog_bytecode_stl(self.bytecode_stl)
             result = self._run()
@@ -363,7 +395,7 @@ class Machine:
     def switch(self, chunk: Chunk) -> None:
         """Make `chunk` the running chunk."""
         self.chunk = chunk
-        self.code = chunk.threaded or threaded_code(chunk)
+        self.code = _threaded(chunk, self.semantics)
         self.version = chunk.version
         self.chunk_globals = chunk.globals if chunk.globals is not None else self.globals
 

@@ -3,7 +3,11 @@ scheduler decides them (`nodejs/src/ai-observability/evaluation-scheduler/evalua
 
 - Conditions are tried in order. A condition matches when its compiled bytecode, run on the
   *filter globals*, returns exactly `true`; no bytecode (or a `bytecode_error`), an error while
-  running, or any other result is no match (`checkConditionMatch`).
+  running, or any other result is no match (`checkConditionMatch`). The bytecode runs with the
+  VM's Node semantics (`execute_bytecode(..., semantics="node")`, hogvm/node_semantics.py): PostHog
+  runs it on its TypeScript VM, which orders, compares, converts and matches regexes unlike its
+  Python VM in places (`null < 5` is true there, `toString(2.0)` is '2'). Taggers themselves keep
+  the Python VM's semantics, as in PostHog.
 - A matching condition lets the event through when the event falls within its rollout
   (`checkRolloutPercentage`): the MD5 of the event's uuid, its first 8 hex digits as an integer,
   modulo 10,000, divided by 100, must be below `rollout_percentage`; 100 or more always passes.
@@ -11,8 +15,9 @@ scheduler decides them (`nodejs/src/ai-observability/evaluation-scheduler/evalua
   is tried. A tagger without conditions runs on nothing.
 
 The filter globals are `{event, elements_chain, distinct_id, person: {properties}, properties}`,
-with `properties` and `person.properties` decoded from the event's JSON (`{}` when it is not
-valid JSON) and `elements_chain` `''` when missing. There is no `timestamp`, `uuid` or `pdi`: a
+with `properties` and `person.properties` decoded from the event's JSON as `JSON.parse` reads it
+(`{}` when it is not valid JSON, which includes `NaN` and `Infinity`) and `elements_chain` `''`
+when missing. There is no `timestamp`, `uuid` or `pdi`: a
 filter on a person's `distinct_id` reads `person.pdi.distinct_id`, which is null.
 """
 
@@ -60,9 +65,13 @@ def _decoded(value: Any) -> Any:
     if not isinstance(value, str):
         return {} if value is None else value
     try:
-        return json.loads(value or "{}")
+        return json.loads(value or "{}", parse_constant=_not_json)
     except (ValueError, RecursionError):
         return {}
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python's json reads NaN and Infinity; JSON.parse refuses them
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +88,7 @@ class PreparedCondition:
         from hogvm import execute_bytecode
 
         try:
-            result = execute_bytecode(self.program, globals_, timeout=CONDITION_TIMEOUT_S).result
+            result = execute_bytecode(self.program, globals_, timeout=CONDITION_TIMEOUT_S, semantics="node").result
         except HogError as exc:
             return False, f"condition {self.id}: {str(exc).splitlines()[0]}"
         except RecursionError:

@@ -28,7 +28,8 @@ from hogvm.tier2.program import compile_function
 from hogvm.tier2.runtime import Tier2Machine
 from hogvm.vm import Machine
 
-__all__ = ["STATS", "Tier2Machine", "Unsupported", "compile_function", "fallbacks", "machine_for"]
+__all__ = ["STATS", "Tier2Machine", "Unsupported", "compile_function", "count_semantics_fallback", "fallbacks",
+           "machine_for"]
 
 AUTO_STEPS = 300  # under "auto", a first run that cannot exceed this many instructions stays on tier 1
 # Compiled Hog calls are Python calls, so a run raises Python's recursion limit to fit its
@@ -72,6 +73,18 @@ def machine_for(program: Program, tier: Any, max_call_depth: int) -> type[Machin
         return Machine
     STATS["tier 2"] += 1
     return Tier2Machine
+
+
+def count_semantics_fallback(tier: Any, semantics: str) -> None:
+    """A run with other semantics than Python's goes to tier 1 (tier 2 inlines Python's): a
+    fallback when tier 2 was asked for, else counted apart (as "auto" runs left to tier 1 are)."""
+    if tier not in ("auto", 2, "2"):
+        raise HogVMException(f"tier must be 'auto', 1 or 2, got {tier!r}")
+    if tier == "auto":
+        STATS[f"tier 1 ({semantics} semantics)"] += 1
+    else:
+        STATS["fallback"] += 1
+        STATS[f"fallback: {semantics} semantics"] += 1
 
 
 def fallbacks() -> dict[str, int]:
