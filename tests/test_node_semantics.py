@@ -6,16 +6,20 @@ VM values filters make: tuples, dates, datetimes), drawn by Hypothesis, on our V
 
 The oracle's regex engine is JavaScript's RegExp, where PostHog's Node services use RE2: texts and
 patterns that reach a regex stay where the two agree (no astral characters, no \\r or U+2028 that
-JavaScript's `.` refuses, no case folding RE2 extends to other letters). RE2's own answer and
+JavaScript's `.` refuses, no case folding RE2 extends to other letters, no escaped letter or digit
+beyond the classes both know: JavaScript reads `\\1` with no group and `\\A` as characters, RE2 as
+a back-reference it refuses and the start of text). RE2's own answer and
 node-re2's pattern translation are pinned by the tests at the end.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pytest
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from hogvm import HogError, execute_bytecode
@@ -225,7 +229,13 @@ test_temporal_conversion_fixed_seed, test_temporal_conversion_random_seed = fuzz
     zone=st.sampled_from([None, "UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Nowhere/City"]))
 
 
+# An escape JavaScript's RegExp and RE2 read differently (see the module docstring)
+ESCAPES_READ_DIFFERENTLY = re.compile(r"\\[^\W_dDwWsSbB]")
+
+
 def check_search(node_vm: Any, name: str, a: Any, b: Any) -> None:
+    if name in ("match", "extractRegex"):
+        assume(not ESCAPES_READ_DIFFERENTLY.search(str(b)))
     agree(node_vm, call(name, "a", "b"), {"a": a, "b": b})
 
 
