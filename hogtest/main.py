@@ -14,12 +14,12 @@ from typing import NoReturn
 
 import duckdb
 
-from hogtest import compile_exec, load, run
+from hogtest import compile_exec, load, run, tag
 from hogtest.errors import EXIT_FAILURE, CliError
 from sampler.errors import SamplerError
 
 # In the order `hog-test --help` lists them.
-COMMANDS = [run, load, compile_exec]
+COMMANDS = [run, load, tag, compile_exec]
 
 
 def build_parser() -> argparse.ArgumentParser:
