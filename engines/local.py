@@ -48,21 +48,20 @@ def run_local(chunks: Iterable[Chunk], tagger: BatchTagger, sink: TagSink, *, wo
     """Tag every chunk on `workers` processes; rows go to `sink`, counts are returned."""
     stats = TagStats()
     in_flight: dict[Future[tuple[pa.Table, TagStats]], int] = {}
-    finished: list[int] = []  # positions of finished chunks; progress is the highest contiguous one
+    reached = 0  # the furthest position of a finished chunk (chunks finish nearly in order)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_start_worker,
                                initargs=(tagger, os.getpid()))
     try:
         def collect(block: bool) -> None:
+            nonlocal reached
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED, timeout=None if block else 0)
             for future in done:
                 position = in_flight.pop(future)
                 rows, counts = future.result()
                 sink.add(rows)
                 stats.merge(counts)
-                finished.append(position)
+                reached = max(reached, position)
             if done and progress is not None:
-                pending = min(in_flight.values(), default=None)
-                reached = max(p for p in finished if pending is None or p < pending) if finished else 0
                 progress(reached, stats)
 
         for chunk in chunks:

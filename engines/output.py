@@ -36,7 +36,7 @@ from sampler.store import EVENTS_TABLE, EventStore, property_path
 
 OUTPUT_FORMATS = {".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # Rows per staged part, and per row group of the output (fixed, so the bytes are too).
-PART_ROWS = 50_000
+PART_ROWS = 10_000
 ROW_GROUP_ROWS = 100_000
 # The sort runs within this much memory and spills the rest to the staging directory.
 SORT_MEMORY_LIMIT = "512MB"
