@@ -171,14 +171,17 @@ def _targets(batch: pa.RecordBatch) -> Iterator[tuple[str | None, str | None]]:
 
 
 def file_targets(path: Path, identity: TaggerIdentity) -> set[str] | None:
-    """The target uuids a file's rows tagged, or None when any row is not this tagger version's
-    (the file is then from another run, and its rows are not kept)."""
+    """The target uuids a file's rows tagged, or None when any row is not this tagger version's or
+    the file is not a `$ai_tag` file at all (it is then replaced like any output of another run)."""
     done: set[str] = set()
-    for batch in read_tag_rows(path):
-        for tag_uuid, target in _targets(batch):
-            if not identity.made(tag_uuid, target):
-                return None
-            done.add(str(target))
+    try:
+        for batch in read_tag_rows(path):
+            for tag_uuid, target in _targets(batch):
+                if not identity.made(tag_uuid, target):
+                    return None
+                done.add(str(target))
+    except OutputError:
+        return None
     return done
 
 

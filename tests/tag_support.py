@@ -31,7 +31,7 @@ def generations(count: int, *, seed: int = 7, others_every: int = 5) -> list[dic
     for n in range(count):
         name = "$pageview" if others_every and n % others_every == others_every - 1 else "$ai_generation"
         properties = {
-            "$ai_provider": rng.choice(["openai", "anthropic"]),
+            "$ai_provider": rng.choice(["openai", "anthropic", "openrouter"]),
             "$ai_model": rng.choice(["gpt-4o-mini", "claude-sonnet-4"]),
             "$ai_trace_id": str(uuid.UUID(int=rng.getrandbits(128))),
             "$ai_input": [{"role": "user", "content": f"{rng.choice(_QUESTIONS)} (#{n})"}],
@@ -76,5 +76,6 @@ def topic_tagger(*, conditions: list[dict[str, Any]] | None = None, source: str 
             "conditions": conditions if conditions is not None else [
                 {"id": "openai", "rollout_percentage": 100,
                  "properties": [{"key": "$ai_provider", "value": "openai", "operator": "exact", "type": "event"}]},
-                {"id": "sampled", "rollout_percentage": 60, "properties": []},
+                {"id": "gpt", "rollout_percentage": 60,
+                 "properties": [{"key": "$ai_model", "value": "gpt", "operator": "icontains", "type": "event"}]},
             ]}
