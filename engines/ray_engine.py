@@ -71,7 +71,7 @@ def _start_ray(address: str | None, workers: int | None) -> None:
             ray.init(address=address, **options)
         else:
             ray.init(num_cpus=workers, **options)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
+    except Exception as exc:  # Ray raises many kinds (connection, authentication, version mismatch)
         where = f"the Ray cluster at {address}" if address else "a local Ray instance"
         raise EngineError(f"cannot start or join {where}: {str(exc).splitlines()[0]}") from None
 
@@ -81,6 +81,10 @@ def _run(paths: Sequence[str | Path], tagger: BatchTagger, sink: TagSink, *, wor
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
+    if hasattr(context, "use_datasource_v2"):
+        # The v2 Parquet reader lists files in a task that needs a whole CPU, which the actors,
+        # created first, already hold: the run would never start.
+        context.use_datasource_v2 = False
     logging.getLogger("ray.data").setLevel(logging.ERROR)
 
     size = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
