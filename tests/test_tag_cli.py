@@ -17,27 +17,16 @@ from typing import Any
 import psutil
 import pytest
 
-from hogtest.main import main
 from tests.tag_support import TOPIC_TAGS, TOPICS, generations, topic_tagger, write_jsonl
+from tests.test_cli import cli as run_cli
+from tests.test_cli import private_default_db  # noqa: F401 - autouse: a private default database
 
 EVENTS = generations(400)
 HOG_TEST = [sys.executable, "-m", "hogtest"]
 
 
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture(autouse=True)
-def private_default_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    path = tmp_path / "default.duckdb"
-    monkeypatch.setenv("HOG_TAGGER_DB", str(path))
-    return path
+def cli(capsys: pytest.CaptureFixture[str], *args: Any) -> tuple[int, str, str]:
+    return run_cli(capsys, *map(str, args))
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +113,7 @@ def test_database_window_into_db(capsys, dump: Path, tmp_path: Path) -> None:
     assert code == 0 and "already tagged by this version, skipped" in out and "(0 $ai_tag events added)" in out
 
 
-def test_the_default_database(capsys, private_default_db: Path) -> None:
+def test_the_default_database(capsys) -> None:  # the private default database (autouse)
     code, out, _ = cli(capsys, *topics_args("--json"))
     assert code == 0 and json.loads(out)["tagged"] > 0
 
