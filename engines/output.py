@@ -37,9 +37,10 @@ from sampler.store import EVENTS_TABLE, EventStore, property_path
 OUTPUT_FORMATS = {".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # Rows per staged part, and per row group of the output (fixed, so the bytes are too).
 PART_ROWS = 10_000
-ROW_GROUP_ROWS = 100_000
-# The sort runs within this much memory and spills the rest to the staging directory.
-SORT_MEMORY_LIMIT = "512MB"
+ROW_GROUP_ROWS = 50_000
+# The sort runs on one thread within this much memory and spills the rest to the staging
+# directory: beyond a few hundred thousand rows, memory no longer grows with the output.
+SORT_MEMORY_LIMIT = "256MB"
 _PART_GLOB = "part-*.parquet"
 
 
@@ -323,7 +324,8 @@ def write_sorted(parts: list[Path], out: Path, fmt: str, *, scratch: Path) -> in
     """Deduplicate and sort the rows of `parts` into `out`, atomically. Returns the row count."""
     order = ", ".join([*SORT_COLUMNS, *(c for c in TAG_COLUMNS if c not in SORT_COLUMNS)])
     columns = ", ".join(TAG_COLUMNS)
-    conn = duckdb.connect(config={"memory_limit": SORT_MEMORY_LIMIT, "temp_directory": str(scratch / "spill")})
+    conn = duckdb.connect(config={"memory_limit": SORT_MEMORY_LIMIT, "threads": 1,
+                                  "temp_directory": str(scratch / "spill")})
     try:
         if parts:
             files = "[" + ", ".join(_sql_string(str(p)) for p in parts) + "]"

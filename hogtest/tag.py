@@ -17,7 +17,7 @@ from hogtest.options import display_name, read_text, tags_option, validation_mes
 # A .hog file without --conditions runs on every generation (PostHog runs a tagger with no
 # conditions on nothing, which is never what a batch run of a bare file means).
 MATCH_ALL = [{"id": "all", "rollout_percentage": 100, "properties": []}]
-TAG_MEMORY_LIMIT = "256MB"  # DuckDB's cache while streaming the database: memory stays flat
+TAG_MEMORY_LIMIT = "128MB"  # DuckDB's cache while streaming the database: memory stays flat
 
 
 def register(commands: Any) -> None:
