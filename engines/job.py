@@ -38,8 +38,7 @@ class JobError(SamplerError):
 @dataclass(frozen=True, slots=True)
 class TagJob:
     tagger: Mapping[str, Any]  # the Taggers API's shape
-    events: Sequence[str | Path] = ()  # dumps (paths; for Ray, also URIs its readers accept)
-    db: Path | None = None  # the event database (when no dumps are given)
+    events: Sequence[str | Path] = ()  # dumps or directories of them (for Ray also URIs); else `store`
     out: Path | None = None  # .parquet or .jsonl
     into_db: bool = False  # store the `$ai_tag` events in the database they came from
     workers: int | None = None  # default: every core (local), the cluster's CPUs (Ray)
@@ -126,7 +125,7 @@ def run_job(job: TagJob, *, store: EventStore | None = None, progress: ProgressC
 def _database_source(store: EventStore, job: TagJob) -> DatabaseSource:
     has_projects = _has_column(store, "project_id")
     if job.project is not None and not has_projects:
-        raise JobError(f"--project: the database {store.path or ''} has no projects".replace("  ", " "))
+        raise JobError(f"--project: the database {store.path or '(in memory)'} has no projects")
     return DatabaseSource(store, job.window, project=job.project, project_column=has_projects)
 
 

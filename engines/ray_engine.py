@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from engines.batch import BatchTagger
 from engines.local import EngineError
 from engines.output import TagSink
-from engines.sources import CHUNK_EVENTS, dump_format
+from engines.sources import CHUNK_EVENTS, dump_format, expand_dumps
 from engines.stats import TagStats
 
 try:
@@ -122,8 +122,9 @@ def _run(paths: Sequence[str | Path], tagger: BatchTagger, sink: TagSink, *, wor
 
 def _read(paths: Sequence[str | Path]) -> Any:
     """One dataset over every dump: text lines for JSON Lines, columns for Parquet."""
-    texts = [str(p) for p in paths if dump_format(Path(str(p))) == "jsonl"]
-    tables = [str(p) for p in paths if dump_format(Path(str(p))) == "parquet"]
+    files = expand_dumps(paths)
+    texts = [p for p in files if dump_format(p) == "jsonl"]
+    tables = [p for p in files if dump_format(p) == "parquet"]
     datasets = []
     try:
         if texts:

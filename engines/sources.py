@@ -73,16 +73,16 @@ class DatabaseSource:
 
 
 class DumpSource:
-    """JSON Lines and Parquet dumps, one after the other; progress in bytes of the files."""
+    """JSON Lines and Parquet dumps (files, or directories of them), one after the other; progress
+    in bytes of the files."""
 
     unit = "bytes"
 
     def __init__(self, paths: Sequence[str | Path]) -> None:
-        self.paths = [Path(p) for p in paths]
-        for path in self.paths:
-            dump_format(path)
-            if not path.is_file():
-                raise LoadError(f"{path}: no such file")
+        for path in paths:
+            if "://" in str(path):
+                raise LoadError(f"{path}: the local engine reads local files; read URIs with --engine ray")
+        self.paths = [Path(p) for p in expand_dumps(paths)]
 
     def total(self) -> int:
         return sum(path.stat().st_size for path in self.paths)
@@ -96,14 +96,49 @@ class DumpSource:
             offset += path.stat().st_size
 
 
-def dump_format(path: Path) -> str:
-    name = path.name.lower()
+def dump_format(path: Path | str) -> str:
+    name = str(path).rstrip("/").rsplit("/", 1)[-1].lower()
     if name.endswith(".parquet"):
         return "parquet"
     if name.removesuffix(".gz").endswith((".jsonl", ".ndjson")):
         return "jsonl"
     raise LoadError(f"{path}: batch tagging reads JSON Lines (.jsonl, .jsonl.gz) and Parquet dumps; "
                     f"load other formats with `hog-test load --db FILE` and tag with --db FILE")
+
+
+def expand_dumps(paths: Sequence[str | Path]) -> list[str]:
+    """Dump files, with each directory (or object-store prefix) replaced by the dumps in it, in
+    name order. Local paths and any URI pyarrow's filesystems read (s3://, gs://, abfs://, hdfs://)."""
+    from pyarrow import fs
+
+    files: list[str] = []
+    for given in map(str, paths):
+        try:
+            filesystem, path = fs.FileSystem.from_uri(given) if "://" in given else (fs.LocalFileSystem(), given)
+            info = filesystem.get_file_info(path)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise LoadError(f"{given}: cannot read it ({str(exc).splitlines()[0]})") from None
+        if info.type == fs.FileType.NotFound:
+            raise LoadError(f"{given}: no such file")
+        if info.type == fs.FileType.File:
+            dump_format(given)
+            files.append(given)
+            continue
+        found = sorted(entry.path for entry in filesystem.get_file_info(fs.FileSelector(path, recursive=True))
+                       if entry.type == fs.FileType.File and _is_dump(entry.path))
+        if not found:
+            raise LoadError(f"{given}: a directory with no dumps in it (.jsonl, .jsonl.gz, .parquet)")
+        prefix = given[: len(given) - len(path)] if "://" in given and given.endswith(path) else ""
+        files += [prefix + name if prefix else name for name in found]
+    return files
+
+
+def _is_dump(name: str) -> bool:
+    try:
+        dump_format(name)
+    except LoadError:
+        return False
+    return True
 
 
 def _jsonl_chunks(path: Path) -> Iterator[tuple[bytes, int]]:

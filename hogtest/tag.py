@@ -47,7 +47,7 @@ def register(commands: Any) -> None:
     tag.add_argument("--until", metavar="ISO8601", help="only events before this time")
     tag.add_argument("--out", metavar="FILE", help="write the $ai_tag events to FILE.parquet or FILE.jsonl "
                                                     "(atomically: all of it or nothing)")
-    tag.add_argument("--into-db", action="store_true", help="store the $ai_tag events in the database (--db)")
+    tag.add_argument("--into-db", action="store_true", help="store the $ai_tag events in the database they were read from")
     tag.add_argument("--resume", action="store_true",
                      help="skip events this tagger version already tagged in --out (or its staged parts from a "
                           "killed run) and, with --into-db, in the database")
@@ -71,8 +71,7 @@ def cmd_tag(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     store = None if args.events else _open_store(args.db)
     try:
         tagger = resolve_tagger(args, store)
-        job = TagJob(tagger=tagger, events=args.events or (), db=store.path if store else None,
-                     out=Path(args.out) if args.out else None, into_db=args.into_db, workers=args.workers,
+        job = TagJob(tagger=tagger, events=args.events or (), out=Path(args.out) if args.out else None, into_db=args.into_db, workers=args.workers,
                      engine=args.engine, address=args.address, window=window, project=args.project,
                      resume=args.resume)
         with ProgressBar(err) as progress:

@@ -89,13 +89,25 @@ def test_database_parquet_and_jsonl_inputs_give_the_same_output(tmp_path: Path, 
     assert summary.stats.events == summary.stats.considered  # the database is read for generations only
 
 
-def test_gzipped_dumps_and_several_dumps(tmp_path: Path) -> None:
-    first = write_jsonl(tmp_path / "a.jsonl.gz", EVENTS[:300])
-    second = write_jsonl(tmp_path / "b.jsonl", EVENTS[300:])
+def test_gzipped_dumps_several_dumps_and_directories(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    (export / "day2").mkdir(parents=True)
+    first = write_jsonl(export / "a.jsonl.gz", EVENTS[:300])
+    second = write_parquet(export / "day2" / "b.parquet", EVENTS[300:])
+    (export / "README.txt").write_text("not a dump")
     whole = write_jsonl(tmp_path / "all.jsonl", EVENTS)
     tag(tmp_path / "parts.parquet", events=[first, second])
+    tag(tmp_path / "directory.parquet", events=[export])
     tag(tmp_path / "whole.parquet", events=[whole])
     assert (tmp_path / "parts.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    assert (tmp_path / "directory.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    (tmp_path / "empty").mkdir()
+    from sampler.errors import LoadError
+
+    with pytest.raises(LoadError, match="a directory with no dumps"):
+        tag(tmp_path / "x.parquet", events=[tmp_path / "empty"])
+    with pytest.raises(LoadError, match="read URIs with --engine ray"):
+        tag(tmp_path / "x.parquet", events=["s3://bucket/export/"])
 
 
 def test_window_selects_the_same_events_in_a_database_and_a_dump(tmp_path: Path, dump: Path) -> None:
