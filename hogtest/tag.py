@@ -71,7 +71,8 @@ def cmd_tag(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     store = None if args.events else _open_store(args.db)
     try:
         tagger = resolve_tagger(args, store)
-        job = TagJob(tagger=tagger, events=args.events or (), out=Path(args.out) if args.out else None, into_db=args.into_db, workers=args.workers,
+        job = TagJob(tagger=tagger, events=args.events or (), out=Path(args.out) if args.out else None,
+                     into_db=args.into_db, workers=args.workers,
                      engine=args.engine, address=args.address, window=window, project=args.project,
                      resume=args.resume)
         with ProgressBar(err) as progress:
