@@ -113,7 +113,7 @@ def _run(paths: Sequence[str | Path], tagger: BatchTagger, sink: TagSink, *, wor
         if sink.staging is None:
             shutil.rmtree(staging, ignore_errors=True)
     stats = ray.get(collector.stats.remote())
-    if written != stats.tagged:
+    if sink.staging is not None and written != stats.tagged:
         raise EngineError(f"Ray's workers tagged {stats.tagged} events but {written} rows are in "
                           f"{staging}: on a multi-node cluster the output's "
                           "directory must be on storage every node shares")

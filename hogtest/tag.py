@@ -41,7 +41,8 @@ def register(commands: Any) -> None:
     where = tag.add_mutually_exclusive_group()
     where.add_argument("--db", metavar="PATH", help="an event database (default: the embedded default database)")
     where.add_argument("--events", nargs="+", action="extend", metavar="DUMP",
-                       help="JSON Lines (.jsonl, .jsonl.gz) or Parquet dumps; with --engine ray also URIs")
+                       help="JSON Lines (.jsonl, .jsonl.gz) or Parquet dumps, or directories of them; "
+                            "with --engine ray also URIs (s3://...)")
     tag.add_argument("--project", type=int, metavar="N", help="only the events of project N of the database")
     tag.add_argument("--since", metavar="ISO8601", help="only events at or after this time")
     tag.add_argument("--until", metavar="ISO8601", help="only events before this time")
