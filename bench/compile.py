@@ -3,7 +3,8 @@
 Run: python bench/compile.py [--repeat N]
 
 For each program in bench/taggers/ it prints the median milliseconds of our parse, our compile
-(AST -> bytecode) and the two together (`compile_hog`), next to the reference measured in the same
+(AST -> bytecode) and the two together (`compile_hog`; and `compile_hog_with_warnings`, which also
+lints and records each opcode's source position), next to the reference measured in the same
 run: PostHog's C++ parser (`hogql-parser`) parsing the same source, which is only the first half
 of PostHog's pipeline (its compiler is Python on top). Then the start-up cost of a fresh
 `python -c "import hogvm"` against `python -c "pass"`.
@@ -32,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grammar import parse_program  # noqa: E402
-from hogvm.compiler import compile_hog, compile_program  # noqa: E402
+from hogvm.compiler import compile_hog, compile_hog_with_warnings, compile_program  # noqa: E402
+from sampler.runner import TAGGER_GLOBAL_NAMES  # noqa: E402
 
 TAGGERS = ROOT / "bench" / "taggers"
 TARGET_25_LINE_MS = 2.0
@@ -95,9 +97,11 @@ def main() -> None:
         parse = median_ms(parse_program, source, args.repeat)
         compile_only = median_ms(compile_program, program, args.repeat)
         total = median_ms(compile_hog, source, args.repeat)
+        detailed = median_ms(lambda s: compile_hog_with_warnings(s, globals=TAGGER_GLOBAL_NAMES), source, args.repeat)
         totals.append(total)
         line = (f"{path.name:<14} {lines:>3} lines: parse {parse:.3f} ms + compile {compile_only:.3f} ms"
-                f" = compile_hog {total:.3f} ms")
+                f" = compile_hog {total:.3f} ms; with warnings and source map {detailed:.3f} ms"
+                f" ({detailed / total:.2f}x)")
         if reference is not None:
             theirs = median_ms(reference, source, max(10, args.repeat // 10))
             line += f" | hogql-parser parse alone {theirs:.3f} ms, ratio ours/theirs {total / theirs:.3f}"

@@ -1,24 +1,22 @@
-"""Speed of our HogVM against PostHog's TypeScript HogVM, measured in the same run.
+"""Speed of our HogVM, both tiers, against PostHog's TypeScript HogVM, measured in the same run.
 
-    python bench/vm.py [--runs 7]
+    python bench/vm.py [--runs 9]
 
-Three programs, compiled once with our compiler and run unchanged on both VMs:
+Three programs, compiled once with our compiler and run unchanged on every VM:
   fib        recursive fib(22): calls, returns, integer arithmetic (630k instructions)
   mandelbrot a float-heavy nested loop (locals, float *, +, <, while)
   tagging    a string-heavy tagging loop: lower, regex, like, concat, position, indexOf
-Each VM runs each program once untimed (V8 warms up its JIT, we fill the decode cache), then
-`--runs` timed times, alternating between the VMs so that load on the machine hits both alike.
-Node times `exec` in-process with hrtime inside one long-lived node process; we time
-`execute_bytecode` with perf_counter. Medians and the ratio ours/node are printed. The Node VM
-gets the same RE2-subset regex adapter the test oracle uses.
+Each VM runs each program once untimed (V8 warms up its JIT; we fill the decode cache and compile
+tier 2, whose one-off cost is printed apart), then `--runs` timed times, interleaved so that load on
+the (shared) machine hits all alike. Node times `exec` in-process with hrtime inside one long-lived
+node process (bench/node_hogvm.py); we time `execute_bytecode` with perf_counter. Printed: the
+median and range of each, and node's time over each tier's (targets: node/tier 2 >= 3).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,10 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.node_hogvm import NodeHogVM  # noqa: E402
+from hogvm import tier2  # noqa: E402
 from hogvm.compiler import compile_hog  # noqa: E402
+from hogvm.printing import print_hog_value  # noqa: E402
 from hogvm.vm import execute_bytecode  # noqa: E402
-
-NODE_DIR = ROOT / "tests" / "oracles" / "node"
 
 PROGRAMS = {
     "fib": """
@@ -91,89 +90,52 @@ PROGRAMS = {
     """,
 }
 
-NODE_SCRIPT = r"""
-// Line protocol: first line {programs}, then one program name per line -> one timing per line.
-const hogvm = require(process.argv[1])
-const readline = require('readline')
-function toRegExp(pattern) {
-    let flags = ''
-    const m = /^\(\?([a-z]+)\)/.exec(pattern)
-    if (m) { flags = m[1].replace(/[^ims]/g, ''); pattern = pattern.slice(m[0].length) }
-    return new RegExp(pattern, flags)
-}
-const external = { regex: {
-    match: (re, s) => toRegExp(re).test(s),
-    extract: (re, s) => { const m = toRegExp(re).exec(s); return m ? (m.length > 1 ? (m[1] ?? '') : m[0]) : '' },
-} }
-let programs = null
-readline.createInterface({ input: process.stdin }).on('line', (line) => {
-    if (programs === null) { programs = JSON.parse(line); process.stdout.write('"ready"\n'); return }
-    const start = process.hrtime.bigint()
-    const res = hogvm.exec(programs[line], { external, timeout: 600000, functions: { print: () => null } })
-    const ms = Number(process.hrtime.bigint() - start) / 1e6
-    if (res.error) throw res.error
-    process.stdout.write(JSON.stringify({ ms, result: hogvm.printHogValue(res.result) }) + '\n')
-})
-"""
 
 
-class NodeVM:
-    """One node process running PostHog's TS VM, timing one `exec` per request."""
-
-    def __init__(self, programs: dict[str, list]) -> None:
-        module = str(NODE_DIR / "node_modules" / "@posthog" / "hogvm")
-        self.process = subprocess.Popen(["node", "-e", NODE_SCRIPT, module], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True, bufsize=1)
-        self._send(json.dumps(programs))
-
-    def _send(self, line: str) -> str:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(line + "\n")
-        self.process.stdin.flush()
-        reply = self.process.stdout.readline()
-        if not reply:
-            raise RuntimeError("the node process died (is @posthog/hogvm installed?)")
-        return reply
-
-    def run(self, name: str) -> tuple[float, str]:
-        reply = json.loads(self._send(name))
-        return reply["ms"], reply["result"]
-
-    def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=10)
-
-
-def time_ours(bytecode: list) -> tuple[float, object]:
+def time_ours(bytecode: list, tier: int) -> tuple[float, str]:
     start = time.perf_counter()
-    result = execute_bytecode(bytecode, timeout=600).result
-    return (time.perf_counter() - start) * 1000, result
+    result = execute_bytecode(bytecode, timeout=600, tier=tier)
+    elapsed = (time.perf_counter() - start) * 1000
+    assert result.tier == tier, f"ran on tier {result.tier}"
+    return elapsed, print_hog_value(result.result)
+
+
+def spread(times: list[float]) -> str:
+    return f"{statistics.median(times):.1f} [{min(times):.1f}-{max(times):.1f}]"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=9)
     options = parser.parse_args()
     programs = {name: compile_hog(source) for name, source in PROGRAMS.items()}
-    node = NodeVM(programs)
+    node = NodeHogVM(programs)
     try:
-        print(f"{'program':<12}{'ours (ms)':>12}{'node (ms)':>12}{'ours/node':>12}  result (ours / node)")
+        print(f"{'program':<11}{'tier 1 ms':>22}{'tier 2 ms':>22}{'node ms':>22}{'node/t2':>9}{'node/t1':>9}"
+              f"{'t2 compile':>12}")
         for name, bytecode in programs.items():
             node.run(name)  # warm up: V8's JIT, our decode cache
-            time_ours(bytecode)
-            ours_times, node_times = [], []
-            for _ in range(options.runs):  # interleaved, so load changes hit both VMs alike
-                node_ms, node_result = node.run(name)
-                ours_ms, result = time_ours(bytecode)
-                node_times.append(node_ms)
-                ours_times.append(ours_ms)
-            ours_median = statistics.median(ours_times)
-            node_median = statistics.median(node_times)
-            print(f"{name:<12}{ours_median:>12.1f}{node_median:>12.1f}{ours_median / node_median:>12.2f}  "
-                  f"{result!r:.36} / {node_result:.36}")
+            time_ours(bytecode, 1)
+            compile_ms, _ = time_ours(bytecode, 2)  # the first tier-2 run compiles the program
+            times: dict[str, list[float]] = {"1": [], "2": [], "node": []}
+            answers = set()
+            for _ in range(options.runs):
+                node_ms, node_results = node.run(name)
+                times["node"].append(node_ms)
+                answers.add(node_results[0])
+                for tier in (1, 2):
+                    ms, printed = time_ours(bytecode, tier)
+                    times[str(tier)].append(ms)
+                    answers.add(printed)
+            node_median = statistics.median(times["node"])
+            print(f"{name:<11}{spread(times['1']):>22}{spread(times['2']):>22}{spread(times['node']):>22}"
+                  f"{node_median / statistics.median(times['2']):>9.2f}"
+                  f"{node_median / statistics.median(times['1']):>9.2f}"
+                  f"{compile_ms - statistics.median(times['2']):>10.1f}ms"
+                  f"{'' if len(answers) == 1 else '  RESULTS DIFFER'}")
     finally:
         node.close()
+    print(f"tier 2 fallbacks to tier 1: {tier2.fallbacks() or 'none'}")
 
 
 if __name__ == "__main__":

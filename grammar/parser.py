@@ -172,8 +172,45 @@ def _describe_parse_error(error: lalr.UnexpectedToken, source: str, tokens: list
         wanted = " or ".join(names[:6]) if names else "nothing more"
         if len(names) > 6:
             wanted = "one of " + ", ".join(names[:6]) + ", ..."
-    return HogSyntaxError(f"Unexpected {found} — expected {wanted}", line=line, column=column,
+    hint = _habit_hint(tokens, token)
+    return HogSyntaxError(f"Unexpected {found} — expected {wanted}{hint}", line=line, column=column,
                           source=source)
+
+
+_COMPOUND_OPERATORS = frozenset({"PLUS", "DASH", "ASTERISK", "SLASH", "PERCENT"})
+
+
+def _habit_hint(tokens: list[Token], failed: Token) -> str:
+    """What to write instead, when the failure looks like a JavaScript habit (`===`, `+=`, `=>`,
+    `let x = 1`, `i++`), as `" (hint)"`; else ''. (`const`, `var` and `function` parse, as names:
+    hogvm/lint.py warns about them.)"""
+    index = next((i for i, token in enumerate(tokens) if token is failed), len(tokens))
+    before = tokens[max(index - 2, 0):index]
+    prev = before[-1] if before else None
+    prev2 = before[-2] if len(before) == 2 else None
+    if prev is None:
+        return ""
+
+    def touching(left: Token, right: Token) -> bool:
+        return right.start_pos == left.start_pos + len(left.value)
+
+    kind = failed.type
+    hint = ""
+    if kind == "EQ" and touching(prev, failed):
+        if prev.type == "EQ_DOUBLE":
+            hint = "Hog has no '===': compare with '=='"
+        elif prev.type == "NOT_EQ":
+            hint = "Hog has no '!==': compare with '!='"
+        elif prev.type in _COMPOUND_OPERATORS:
+            hint = f"Hog has no '{prev.value}=': write `x := x {prev.value} value`"
+    elif kind == "EQ" and prev.type in _NAME_TOKENS and prev2 is not None and prev2.type == "LET":
+        hint = f"Hog assigns with ':=': let {prev.value} := ..."
+    elif kind == "GT" and prev.type == "EQ" and touching(prev, failed):
+        hint = "Hog's lambdas use '->': x -> x * 2"
+    elif (prev2 is not None and prev.type == prev2.type and prev.type in ("PLUS", "DASH")
+          and touching(prev2, prev)):
+        hint = f"Hog has no '{prev.value * 2}': write `i := i {prev.value} 1`"
+    return f" ({hint})" if hint else ""
 
 
 _CLOSER_OF = {"LPAREN": "RPAREN", "LPAREN_LAMBDA": "RPAREN", "LBRACKET": "RBRACKET",

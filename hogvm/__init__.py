@@ -25,20 +25,28 @@ from hogvm.errors import (
 )
 
 if TYPE_CHECKING:
-    from hogvm.compiler import compile_hog, compile_program
+    from hogvm.compiler import CompiledHog, compile_hog, compile_hog_with_warnings, compile_program
     from hogvm.disasm import disassemble
+    from hogvm.lint import HogWarning
+    from hogvm.positions import SourceMap, SourcePosition
     from hogvm.vm import ExecutionResult, execute_bytecode
 
 # public name -> module that defines it
 _LAZY = {
     "compile_hog": "hogvm.compiler",
+    "compile_hog_with_warnings": "hogvm.compiler",
     "compile_program": "hogvm.compiler",
+    "CompiledHog": "hogvm.compiler",
+    "HogWarning": "hogvm.lint",
+    "SourceMap": "hogvm.positions",
+    "SourcePosition": "hogvm.positions",
     "execute_bytecode": "hogvm.vm",
     "ExecutionResult": "hogvm.vm",
     "disassemble": "hogvm.disasm",
 }
 
 __all__ = [
+    "CompiledHog",
     "ExecutionResult",
     "HogCompileError",
     "HogError",
@@ -48,8 +56,12 @@ __all__ = [
     "HogVMMemoryExceededException",
     "HogVMRuntimeExceededException",
     "HogVMStepLimitExceededException",
+    "HogWarning",
+    "SourceMap",
+    "SourcePosition",
     "UncaughtHogVMException",
     "compile_hog",
+    "compile_hog_with_warnings",
     "compile_program",
     "disassemble",
     "execute_bytecode",

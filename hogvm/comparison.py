@@ -64,11 +64,8 @@ def contains(items: list | tuple, value: Any) -> bool:
 
 def index_of(items: list | tuple, value: Any) -> int:
     """The 0-based position of the first item equal to `value`, or -1."""
-    if type(value) not in _CONTAINERS:
-        try:
-            return items.index(value)
-        except ValueError:
-            return -1
+    if type(value) not in _CONTAINERS:  # `in` first: a miss costs no exception
+        return items.index(value) if value in items else -1
     for position, item in enumerate(items):
         if item is value or values_equal(item, value):
             return position

@@ -10,9 +10,10 @@ Where PostHog would emit bytecode that cannot run (cohort operators, `finally`, 
 crash with a Python error (array slices), we raise a `HogCompileError` pointing at the node.
 
 Deliberate differences, each only for programs where PostHog's bytecode misbehaves:
-- `between` keeps its operands in hidden stack slots; we number them from the real stack depth,
-  so `let ok := x between 1 and 5` and `f(a, x between 1 and 5)` work (PostHog's snapshots only
-  show `between` on an empty stack, where both agree).
+- `between` keeps its operands in hidden stack slots and is null when one is null, as in PostHog's
+  current conformance snapshot (`between.hoge`); we number the slots from the real stack depth, so
+  `let ok := x between 1 and 5` and `f(a, x between 1 and 5)` work (the snapshot only shows
+  `between` on an empty stack, where both agree).
 - a typed catch naming its own variable (`catch (err: RetryError)`) skips to the next catch;
   PostHog's offset lands inside an instruction.
 - `if(c, a)` and an even-length `multiIf(...)` push null when nothing matches; PostHog pushes
@@ -22,20 +23,28 @@ Deliberate differences, each only for programs where PostHog's bytecode misbehav
 
     >>> compile_hog("return 1 + 2")
     ['_H', 1, 33, 2, 33, 1, 6, 38]
+
+`compile_hog_with_warnings` compiles the same bytecode and also returns the warnings of
+hogvm/lint.py and a side table from each opcode to its source position (hogvm/positions.py):
+while it runs, every opcode is emitted wrapped with the position of the innermost node that emitted
+it, and unwrapped (its offset recorded) when the bytecode is assembled.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import Any
 
 from grammar import ast
-from grammar.errors import HogCompileError
+from grammar.errors import HogCompileError, HogError
+from hogvm.lint import HogWarning, Linter
 from hogvm.opcodes import BYTECODE_MAGIC, BYTECODE_VERSION, Op
+from hogvm.positions import SourceMap, SourcePosition
 from hogvm.scope import FunctionScope
 from hogvm.source_checks import hyphenated_name_error, touching_minus_positions
 
-__all__ = ["MAX_NESTING", "compile_hog", "compile_program"]
+__all__ = ["MAX_NESTING", "CompiledHog", "compile_hog", "compile_hog_with_warnings", "compile_program"]
 
 # Deepest AST nesting compiled. The parser bounds nesting too; this guard keeps a hand-built AST
 # from ending in a RecursionError (each level costs two Python frames here).
@@ -89,10 +98,51 @@ def compile_program(program: ast.Program, *, source: str | None = None) -> list[
 
     With the `source` the program was parsed from, errors carry it (for a caret snippet) and the
     source checks of PostHog's `compile_hog` run too (see hogvm/source_checks.py)."""
-    code: list[Any] = []
-    hyphens = touching_minus_positions(source) if source else frozenset()
+    bytecode, _ = _compile(program, source, _Compiler(touching_minus_positions(source) if source else frozenset()))
+    return bytecode
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledHog:
+    """What `compile_hog_with_warnings` returns."""
+
+    bytecode: list[Any]  # exactly what `compile_hog` returns: PostHog's bytecode
+    warnings: list[HogWarning]  # likely mistakes, in source order (see hogvm/lint.py)
+    source_map: SourceMap  # for `execute_bytecode(..., source_map=...)`: runtime errors get positions
+
+
+def compile_hog_with_warnings(source: str, *, globals: Collection[str] | None = None,
+                              functions: Collection[str] = (), strict: bool = False) -> CompiledHog:
+    """Compile like `compile_hog`, and also return warnings and the source map.
+
+    `globals`: the global names the program will run with (a tagger's are `input`, `output`,
+    `properties`, `event`, `tags`); None leaves globals unchecked. `functions`: host function
+    names. With `strict`, the first warning raises a `HogCompileError` at its position.
+    A syntax or compile error carries the warnings found before it (`error.warnings`)."""
+    from grammar import parse_program
+
+    linter = Linter(source, globals, functions)
+    compiler = _Compiler(touching_minus_positions(source), track=True, lint=linter)
     try:
-        _Compiler(hyphens).emit(program, code)
+        bytecode, positions = _compile(parse_program(source), source, compiler)
+    except HogError as err:
+        err.warnings = tuple(sorted(linter.warnings, key=lambda w: (w.line, w.column)))
+        raise
+    warnings = sorted(linter.warnings, key=lambda w: (w.line, w.column))
+    if strict and warnings:
+        first = warnings[0]
+        error = HogCompileError(first.message, line=first.line, column=first.column, source=source)
+        error.warnings = tuple(warnings)
+        raise error
+    return CompiledHog(bytecode, warnings, SourceMap(source, positions))
+
+
+def _compile(program: ast.Program, source: str | None,
+             compiler: _Compiler) -> tuple[list[Any], dict[int, SourcePosition]]:
+    """The bytecode of `program`, and the source position of each opcode offset if tracked."""
+    code: list[Any] = []
+    try:
+        compiler.emit(program, code)
     except HogCompileError as err:
         if err.source is None:
             err.source = source
@@ -102,14 +152,37 @@ def compile_program(program: ast.Program, *, source: str | None = None) -> list[
                               source=source) from None
     except (AttributeError, TypeError, ValueError) as err:  # only a hand-built AST can get here
         raise HogCompileError(f"Malformed syntax tree: {err}", source=source) from err
-    # Opcodes are emitted as `Op` members for readability; hand out plain ints, as JSON would.
-    return [BYTECODE_MAGIC, BYTECODE_VERSION, *(int(x) if type(x) is Op else x for x in code)]
+    # Opcodes are emitted as `Op` members (or `_At` wrappers) for readability; hand out plain
+    # ints, as JSON would.
+    if not compiler.track:
+        return [BYTECODE_MAGIC, BYTECODE_VERSION, *(int(x) if type(x) is Op else x for x in code)], {}
+    bytecode: list[Any] = [BYTECODE_MAGIC, BYTECODE_VERSION]
+    positions: dict[int, SourcePosition] = {}
+    for item in code:
+        kind = type(item)
+        if kind is _At:
+            positions[len(bytecode)] = item.position
+            bytecode.append(int(item.op))
+        else:
+            bytecode.append(int(item) if kind is Op else item)
+    return bytecode, positions
+
+
+class _At:
+    """An opcode with the position of the node that emitted it (only while positions are tracked)."""
+
+    __slots__ = ("op", "position")
+
+    def __init__(self, op: Op, position: SourcePosition) -> None:
+        self.op = op
+        self.position = position
 
 
 class _Compiler:
-    __slots__ = ("hyphens", "nesting", "scope", "temps")
+    __slots__ = ("function_name", "hyphens", "lint", "nesting", "scope", "temps", "track")
 
-    def __init__(self, hyphens: frozenset[tuple[int, int]] = frozenset()) -> None:
+    def __init__(self, hyphens: frozenset[tuple[int, int]] = frozenset(), *, track: bool = False,
+                 lint: Linter | None = None) -> None:
         self.scope = FunctionScope()
         self.nesting = 0
         self.hyphens = hyphens  # where a minus touches names on both sides, see source_checks
@@ -117,6 +190,9 @@ class _Compiler:
         # (-1 while a declared local's initializer runs). Only `between` needs it, to address its
         # hidden operands by slot.
         self.temps = 0
+        self.track = track  # record each opcode's source position
+        self.function_name: str | None = None  # the Hog function being compiled (None: top level)
+        self.lint = lint
 
     def emit(self, node: ast.Node, out: list[Any], below: int = 0) -> None:
         """Append the code of `node` to `out`, `below` being how many values this node's parent has
@@ -127,6 +203,7 @@ class _Compiler:
             raise _positioned(HogCompileError(_unsupported_message(node)), node)
         self.nesting += 1
         self.temps += below
+        start = len(out)
         try:
             if self.nesting > MAX_NESTING:
                 raise HogCompileError(f"Nesting too deep: more than {MAX_NESTING} levels of nested expressions")
@@ -136,6 +213,16 @@ class _Compiler:
         finally:
             self.nesting -= 1
             self.temps -= below
+        if self.track and node.line:
+            self.claim(out, start, node, self.function_name)
+
+    @staticmethod
+    def claim(code: list[Any], start: int, node: ast.Node, function: str | None) -> None:
+        """Give the opcodes of `code[start:]` that no inner node claimed `node`'s position."""
+        position = SourcePosition(node.line, node.column, function)
+        for i in range(start, len(code)):
+            if type(code[i]) is Op:
+                code[i] = _At(code[i], position)
 
     def emit_new(self, node: ast.Node, below: int = 0) -> list[Any]:
         """The code of `node` as a fresh list (for parts whose length a jump needs)."""
@@ -192,6 +279,8 @@ class _Compiler:
             self.property_chain(chain[1:], out)
             return
         # A global: the chain goes on the stack last element first, so its head ends on top.
+        if self.lint is not None:
+            self.lint.global_read(node)
         for element in reversed(chain):
             out += (Op.STRING, element)
         out += (Op.GET_GLOBAL, len(chain))
@@ -237,7 +326,7 @@ class _Compiler:
         out.append(op)
 
     def between(self, node: ast.BetweenExpr, out: list[Any]) -> None:
-        """`x [not] between a and b`: false if any operand is null, else `x >= a and x <= b`
+        """`x [not] between a and b`: null if any operand is null, else `x >= a and x <= b`
         (`x < a or x > b`). Each operand is evaluated once, into a hidden stack slot above a
         result slot; the result is stored into that slot and the operands popped."""
         result = len(self.scope.locals) + self.temps
@@ -257,7 +346,7 @@ class _Compiler:
             Op.GET_LOCAL, high, Op.NULL, Op.NOT_EQ,
             Op.GET_LOCAL, value, Op.NULL, Op.NOT_EQ,
             Op.AND, 3,
-            Op.JUMP_IF_FALSE, len(compare) + 2, *compare, Op.JUMP, 1, Op.FALSE,
+            Op.JUMP_IF_FALSE, len(compare) + 2, *compare, Op.JUMP, 1, Op.NULL,
             Op.SET_LOCAL, result,
             Op.POP, Op.POP, Op.POP,
         )
@@ -339,6 +428,8 @@ class _Compiler:
                     "`case <expr> when ... end` is not supported by HogVM (it needs `transform`); "
                     "write `case when <expr> = ... then ... end` instead"
                 )
+            if self.lint is not None:
+                self.lint.global_call(node, len(first))
             head += (Op.CALL_GLOBAL, name, len(first))
         if node.params is None:
             out += head
@@ -378,7 +469,7 @@ class _Compiler:
         out += (Op.CALL_LOCAL, len(node.args))
 
     def lambda_(self, node: ast.Lambda, out: list[Any]) -> None:
-        self.closure("lambda", node.args, node.expr, out)
+        self.closure(node, "lambda", node.args, node.expr, out)
 
     def hogqlx_tag(self, node: ast.HogQLXTag, out: list[Any]) -> None:
         kind = node.kind
@@ -423,17 +514,19 @@ class _Compiler:
     def function(self, node: ast.Function, out: list[Any]) -> None:
         # Declared before its body is compiled, so the body can call itself through an upvalue.
         self.scope.declare(node.name)
-        self.closure(node.name, node.params, node.body, out)
+        self.closure(node, node.name, node.params, node.body, out)
 
-    def closure(self, name: str, params: list[str], body: ast.Node, out: list[Any]) -> None:
+    def closure(self, node: ast.Node, name: str, params: list[str], body: ast.Node, out: list[Any]) -> None:
         """`CALLABLE name argc upvalueCount bodyLen <body> CLOSURE upvalueCount (isLocal, index)*`."""
-        outer, outer_temps = self.scope, self.temps
+        outer, outer_temps, outer_function = self.scope, self.temps, self.function_name
         inner = FunctionScope(outer, params)
-        self.scope, self.temps = inner, 0
+        self.scope, self.temps, self.function_name = inner, 0, name
         try:
             code = self.function_body(body)
+            if self.track and node.line:  # the implicit return and scope exit belong to the function
+                self.claim(code, 0, node, name)
         finally:
-            self.scope, self.temps = outer, outer_temps
+            self.scope, self.temps, self.function_name = outer, outer_temps, outer_function
         upvalues = inner.upvalues
         out += (Op.CALLABLE, name, len(params), len(upvalues), len(code), *code, Op.CLOSURE, len(upvalues))
         for upvalue in upvalues:
@@ -481,6 +574,8 @@ class _Compiler:
     def expr_statement(self, node: ast.ExprStatement, out: list[Any]) -> None:
         if node.expr is None:  # a lone `;` as a loop or if body
             return
+        if self.lint is not None:
+            self.lint.expr_statement(node)
         self.emit(node.expr, out)
         out.append(Op.POP)
 

@@ -35,7 +35,7 @@ class UncaughtHogVMException(HogVMException):
         self.message = message
         self.payload = payload
 
-    def __str__(self) -> str:
+    def headline(self) -> str:
         text = str(self.message).replace("'", "\\'")
         return f"{self.type}('{text}')"
 

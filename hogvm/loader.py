@@ -67,6 +67,11 @@ class Chunk:
     index_of_offset: dict[int, int] = field(default_factory=dict, repr=False)
     # the VM's form of `code`: (handler, operand) pairs, built from `code` on the chunk's first run
     threaded: list[tuple[Any, Any]] | None = field(default=None, repr=False)
+    # the compiler's side table for this bytecode, if given (`positions.SourceMap`)
+    source_map: Any = field(default=None, repr=False)
+    # tier 2's compiled form (hogvm/tier2/), or why it has none; built on demand, then kept
+    tier2: Any = field(default=None, repr=False)
+    runs: int = field(default=0, repr=False)  # runs started with this chunk as root (tier selection)
 
 
 @dataclass(eq=False, slots=True)
@@ -171,8 +176,8 @@ def _captures(bytecode: list[Any], position: int, count: Any, op_name: str,
 
 
 def decode_chunk(bytecode: Any, name: str = "root", *, require_header: bool = True,
-                 globals: dict[str, Any] | None = None) -> Chunk:
-    """Validate and decode one bytecode list."""
+                 globals: dict[str, Any] | None = None, source_map: Any = None) -> Chunk:
+    """Validate and decode one bytecode list (`source_map`: its `positions.SourceMap`, if any)."""
     if not isinstance(bytecode, list):
         raise invalid(f"chunk {name!r} must be a list, got {type(bytecode).__name__}")
     version, start = _header(bytecode, name, require_header)
@@ -283,7 +288,7 @@ def decode_chunk(bytecode: Any, name: str = "root", *, require_header: bool = Tr
             raise invalid(f"function body ends at {body_end}, past the end of the chunk ({size})", offset)
 
     _mark_rebinding_writes(code)
-    chunk = Chunk(name, version, code, offsets, globals, index_of_offset)
+    chunk = Chunk(name, version, code, offsets, globals, index_of_offset, source_map=source_map)
     for op_number, operand in code:
         if op_number == Op.CALLABLE:
             operand[0].code = chunk
@@ -352,17 +357,18 @@ _CACHE_SIZE = 64
 _cache: dict[tuple[Any, ...], Chunk] = {}
 
 
-def _cached_root(bytecode: list[Any]) -> Chunk:
-    # Types are part of the key because 1 == 1.0 == True; float reprs because 0.0 == -0.0.
+def _cached_root(bytecode: list[Any], source_map: Any = None) -> Chunk:
+    # Types are part of the key because 1 == 1.0 == True; float reprs because 0.0 == -0.0. The
+    # source map (compared by identity) too: the same bytecode can come from different sources.
     try:
         key = (tuple(bytecode), tuple(map(type, bytecode)),
-               tuple(repr(item) for item in bytecode if type(item) is float))
+               tuple(repr(item) for item in bytecode if type(item) is float), source_map)
         hash(key)
     except TypeError:  # an unhashable element: certainly invalid, let decoding say why
-        return decode_chunk(bytecode)
+        return decode_chunk(bytecode, source_map=source_map)
     chunk = _cache.get(key)
     if chunk is None:
-        chunk = decode_chunk(bytecode)
+        chunk = decode_chunk(bytecode, source_map=source_map)
         if len(_cache) >= _CACHE_SIZE:
             # another thread may be evicting too: losing that race is harmless
             with contextlib.suppress(KeyError, RuntimeError, StopIteration):
@@ -371,12 +377,34 @@ def _cached_root(bytecode: list[Any]) -> Chunk:
     return chunk
 
 
-def load_program(source: Any) -> Program:
-    """Decode `["_H", 1, ...]`, legacy `["_h", ...]`, or `{"root": {"bytecode": [...]}, ...}`."""
+# The last bytecode lists loaded, by identity: running the same list object again skips even
+# building the content key. A hit is checked against a snapshot of the list (one C-level
+# comparison of the same element objects), so a list changed in place is decoded afresh.
+_IDENTITY_CACHE_SIZE = 16
+_by_identity: dict[int, tuple[list[Any], list[Any], Any, Chunk]] = {}
+
+
+def _loaded_root(bytecode: list[Any], source_map: Any) -> Chunk:
+    known = _by_identity.get(id(bytecode))
+    if known is not None and known[0] is bytecode and known[2] is source_map and known[1] == bytecode:
+        return known[3]
+    chunk = _cached_root(bytecode, source_map)
+    if len(_by_identity) >= _IDENTITY_CACHE_SIZE:
+        with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+            del _by_identity[next(iter(_by_identity))]
+    # holding the list keeps its id from being reused by another object
+    _by_identity[id(bytecode)] = (bytecode, list(bytecode), source_map, chunk)
+    return chunk
+
+
+def load_program(source: Any, *, source_map: Any = None) -> Program:
+    """Decode `["_H", 1, ...]`, legacy `["_h", ...]`, or `{"root": {"bytecode": [...]}, ...}`.
+
+    `source_map` (a `positions.SourceMap` from the compiler) goes with the root chunk's bytecode."""
     if isinstance(source, Program):
         return source
     if isinstance(source, list):
-        return Program(_cached_root(source), {})
+        return Program(_loaded_root(source, source_map), {})
     if isinstance(source, dict):
         root_entry = source.get("root")
         if not isinstance(root_entry, dict) or "bytecode" not in root_entry:
@@ -391,7 +419,8 @@ def load_program(source: Any) -> Program:
             # The root chunk reads the `globals` given to the run (as PostHog's Python VM); other
             # chunks read their own, or none.
             chunks[name] = decode_chunk(entry.get("bytecode"), name,
-                                        globals=None if name == "root" else chunk_globals or {})
+                                        globals=None if name == "root" else chunk_globals or {},
+                                        source_map=source_map if name == "root" else None)
         return Program(chunks.pop("root"), chunks)
     raise invalid(f"expected a bytecode list or a dict of chunks, got {type(source).__name__}")
 

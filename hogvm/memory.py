@@ -81,12 +81,11 @@ def shallow_cost(value: Any) -> int:
 class MemoryMeter:
     """Charges allocations against `limit`; see the module docstring for the model."""
 
-    __slots__ = ("_measure_live", "limit", "peak", "used")
+    __slots__ = ("_measure_live", "limit", "used")
 
     def __init__(self, limit: int, measure_live: Callable[[], int]) -> None:
         self.limit = limit
         self.used = 0  # upper bound of the live cost
-        self.peak = 0  # largest measured live cost
         self._measure_live = measure_live
 
     def charge(self, nbytes: int) -> None:
@@ -99,7 +98,6 @@ class MemoryMeter:
         """Replace the running bound by a measurement of what is alive, plus `pending` bytes that
         are about to be allocated; raise HogVMMemoryExceededException if it passes the limit."""
         live = self._measure_live()
-        self.peak = max(self.peak, live)
         self.used = live + max(pending, 0)
         if self.used > self.limit:
             raise HogVMMemoryExceededException(self.limit, self.used)

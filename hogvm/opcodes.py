@@ -92,78 +92,101 @@ class Op(IntEnum):
     CLOSE_UPVALUE = 57
 
 
+# How an instruction continues (tier 2's block analysis reads this; tier 1's handlers embody it).
+NEXT = "next"  # falls through to the next instruction
+JUMP = "jump"  # continues at its jump target
+BRANCH = "branch"  # falls through or continues at its jump target
+RETURN = "return"  # leaves the function
+THROW = "throw"  # unwinds to the innermost catch handler
+TRY = "try"  # falls through, and registers its target as a catch handler
+SKIP = "skip"  # continues after the inline function body it introduces
+NEVER = "never"  # not executable: raises when reached
+
+
 @dataclass(frozen=True, slots=True)
 class OpInfo:
     op: Op
     operands: tuple[Operand, ...]
     doc: str
+    # Stack effect: how many values it takes ("n": its count operand, "2n", "n+1") and pushes.
+    pops: str = "0"
+    pushes: int = 0
+    flow: str = NEXT
 
     @property
     def name(self) -> str:
         return self.op.name
 
+    def popped(self, count: int = 0) -> int:
+        """The number of values taken, given the instruction's count operand."""
+        if self.pops.isdigit():
+            return int(self.pops)
+        return {"n": count, "2n": 2 * count, "n+1": count + 1}[self.pops]
+
 
 def _table() -> dict[Op, OpInfo]:
-    spec: list[tuple[Op, tuple[Operand, ...], str]] = [
-        (Op.GET_GLOBAL, (COUNT,), "pop a chain of n names (first on top); push the global's value"),
-        (Op.CALL_GLOBAL, (STR, COUNT), "pop argc args; call the named function; push its result"),
-        (Op.AND, (COUNT,), "pop n values; push whether all are truthy"),
-        (Op.OR, (COUNT,), "pop n values; push whether any is truthy"),
-        (Op.NOT, (), "x -> not x"),
-        (Op.PLUS, (), "b a -> a + b"),
-        (Op.MINUS, (), "b a -> a - b"),
-        (Op.MULTIPLY, (), "b a -> a * b"),
-        (Op.DIVIDE, (), "b a -> a / b"),
-        (Op.MOD, (), "b a -> a % b"),
-        (Op.EQ, (), "b a -> a == b"),
-        (Op.NOT_EQ, (), "b a -> a != b"),
-        (Op.GT, (), "b a -> a > b"),
-        (Op.GT_EQ, (), "b a -> a >= b"),
-        (Op.LT, (), "b a -> a < b"),
-        (Op.LT_EQ, (), "b a -> a <= b"),
-        (Op.LIKE, (), "pattern a -> a like pattern"),
-        (Op.ILIKE, (), "pattern a -> a ilike pattern"),
-        (Op.NOT_LIKE, (), "pattern a -> a not like pattern"),
-        (Op.NOT_ILIKE, (), "pattern a -> a not ilike pattern"),
-        (Op.IN, (), "b a -> a in b"),
-        (Op.NOT_IN, (), "b a -> a not in b"),
-        (Op.REGEX, (), "re a -> a =~ re"),
-        (Op.NOT_REGEX, (), "re a -> a !~ re"),
-        (Op.IREGEX, (), "re a -> a =~* re"),
-        (Op.NOT_IREGEX, (), "re a -> a !~* re"),
-        (Op.IN_COHORT, (), "reserved: never emitted, not executable"),
-        (Op.NOT_IN_COHORT, (), "reserved: never emitted, not executable"),
-        (Op.TRUE, (), "push true"),
-        (Op.FALSE, (), "push false"),
-        (Op.NULL, (), "push null"),
-        (Op.STRING, (STR,), "push a string"),
-        (Op.INTEGER, (INT,), "push an integer"),
-        (Op.FLOAT, (NUM,), "push a float"),
-        (Op.POP, (), "drop the top of the stack"),
-        (Op.GET_LOCAL, (SLOT,), "push local slot i of the current frame"),
-        (Op.SET_LOCAL, (SLOT,), "pop into local slot i"),
-        (Op.RETURN, (), "pop the result, drop the frame, push the result in the caller"),
-        (Op.JUMP, (OFFSET,), "ip += offset"),
-        (Op.JUMP_IF_FALSE, (OFFSET,), "pop; jump if falsy"),
-        (Op.DECLARE_FN, (STR, COUNT, BODY), "deprecated: register a named function, skip its body"),
-        (Op.DICT, (COUNT,), "pop n key/value pairs; push a dict"),
-        (Op.ARRAY, (COUNT,), "pop n values; push an array"),
-        (Op.TUPLE, (COUNT,), "pop n values; push a tuple"),
-        (Op.GET_PROPERTY, (), "key obj -> obj[key]"),
-        (Op.SET_PROPERTY, (), "value key obj -> (obj[key] = value)"),
-        (Op.JUMP_IF_STACK_NOT_NULL, (OFFSET,), "jump if the top is not null (no pop)"),
-        (Op.GET_PROPERTY_NULLISH, (), "key obj -> obj?.[key]"),
-        (Op.THROW, (), "pop an error object and unwind to the nearest TRY"),
-        (Op.TRY, (OFFSET,), "push a catch handler at ip + offset"),
-        (Op.POP_TRY, (), "pop the innermost catch handler"),
-        (Op.CALLABLE, (STR, COUNT, COUNT, BODY), "push a function (name, argc, upvalues); skip its body"),
-        (Op.CLOSURE, (CAPTURES,), "callable -> closure capturing n upvalues"),
-        (Op.CALL_LOCAL, (COUNT,), "pop a closure and argc args; call it"),
-        (Op.GET_UPVALUE, (SLOT,), "push upvalue i of the current closure"),
-        (Op.SET_UPVALUE, (SLOT,), "pop into upvalue i of the current closure"),
-        (Op.CLOSE_UPVALUE, (), "pop the top slot, closing any upvalue that points at it"),
+    binary = ("2", 1)  # b a -> result
+    spec: list[tuple[Op, tuple[Operand, ...], str, tuple[str, int], str]] = [
+        (Op.GET_GLOBAL, (COUNT,), "pop a chain of n names (first on top); push the global's value", ("n", 1), NEXT),
+        (Op.CALL_GLOBAL, (STR, COUNT), "pop argc args; call the named function; push its result", ("n", 1), NEXT),
+        (Op.AND, (COUNT,), "pop n values; push whether all are truthy", ("n", 1), NEXT),
+        (Op.OR, (COUNT,), "pop n values; push whether any is truthy", ("n", 1), NEXT),
+        (Op.NOT, (), "x -> not x", ("1", 1), NEXT),
+        (Op.PLUS, (), "b a -> a + b", binary, NEXT),
+        (Op.MINUS, (), "b a -> a - b", binary, NEXT),
+        (Op.MULTIPLY, (), "b a -> a * b", binary, NEXT),
+        (Op.DIVIDE, (), "b a -> a / b", binary, NEXT),
+        (Op.MOD, (), "b a -> a % b", binary, NEXT),
+        (Op.EQ, (), "b a -> a == b", binary, NEXT),
+        (Op.NOT_EQ, (), "b a -> a != b", binary, NEXT),
+        (Op.GT, (), "b a -> a > b", binary, NEXT),
+        (Op.GT_EQ, (), "b a -> a >= b", binary, NEXT),
+        (Op.LT, (), "b a -> a < b", binary, NEXT),
+        (Op.LT_EQ, (), "b a -> a <= b", binary, NEXT),
+        (Op.LIKE, (), "pattern a -> a like pattern", binary, NEXT),
+        (Op.ILIKE, (), "pattern a -> a ilike pattern", binary, NEXT),
+        (Op.NOT_LIKE, (), "pattern a -> a not like pattern", binary, NEXT),
+        (Op.NOT_ILIKE, (), "pattern a -> a not ilike pattern", binary, NEXT),
+        (Op.IN, (), "b a -> a in b", binary, NEXT),
+        (Op.NOT_IN, (), "b a -> a not in b", binary, NEXT),
+        (Op.REGEX, (), "re a -> a =~ re", binary, NEXT),
+        (Op.NOT_REGEX, (), "re a -> a !~ re", binary, NEXT),
+        (Op.IREGEX, (), "re a -> a =~* re", binary, NEXT),
+        (Op.NOT_IREGEX, (), "re a -> a !~* re", binary, NEXT),
+        (Op.IN_COHORT, (), "reserved: never emitted, not executable", ("0", 0), NEVER),
+        (Op.NOT_IN_COHORT, (), "reserved: never emitted, not executable", ("0", 0), NEVER),
+        (Op.TRUE, (), "push true", ("0", 1), NEXT),
+        (Op.FALSE, (), "push false", ("0", 1), NEXT),
+        (Op.NULL, (), "push null", ("0", 1), NEXT),
+        (Op.STRING, (STR,), "push a string", ("0", 1), NEXT),
+        (Op.INTEGER, (INT,), "push an integer", ("0", 1), NEXT),
+        (Op.FLOAT, (NUM,), "push a float", ("0", 1), NEXT),
+        (Op.POP, (), "drop the top of the stack", ("1", 0), NEXT),
+        (Op.GET_LOCAL, (SLOT,), "push local slot i of the current frame", ("0", 1), NEXT),
+        (Op.SET_LOCAL, (SLOT,), "pop into local slot i", ("1", 0), NEXT),
+        (Op.RETURN, (), "pop the result, drop the frame, push the result in the caller", ("1", 0), RETURN),
+        (Op.JUMP, (OFFSET,), "ip += offset", ("0", 0), JUMP),
+        (Op.JUMP_IF_FALSE, (OFFSET,), "pop; jump if falsy", ("1", 0), BRANCH),
+        (Op.DECLARE_FN, (STR, COUNT, BODY), "deprecated: register a named function, skip its body", ("0", 0), SKIP),
+        (Op.DICT, (COUNT,), "pop n key/value pairs; push a dict", ("2n", 1), NEXT),
+        (Op.ARRAY, (COUNT,), "pop n values; push an array", ("n", 1), NEXT),
+        (Op.TUPLE, (COUNT,), "pop n values; push a tuple", ("n", 1), NEXT),
+        (Op.GET_PROPERTY, (), "key obj -> obj[key]", binary, NEXT),
+        (Op.SET_PROPERTY, (), "value key obj -> (obj[key] = value)", ("3", 0), NEXT),
+        (Op.JUMP_IF_STACK_NOT_NULL, (OFFSET,), "jump if the top is not null (no pop)", ("0", 0), BRANCH),
+        (Op.GET_PROPERTY_NULLISH, (), "key obj -> obj?.[key]", binary, NEXT),
+        (Op.THROW, (), "pop an error object and unwind to the nearest TRY", ("1", 0), THROW),
+        (Op.TRY, (OFFSET,), "push a catch handler at ip + offset", ("0", 0), TRY),
+        (Op.POP_TRY, (), "pop the innermost catch handler", ("0", 0), NEXT),
+        (Op.CALLABLE, (STR, COUNT, COUNT, BODY), "push a function (name, argc, upvalues); skip its body",
+         ("0", 1), SKIP),
+        (Op.CLOSURE, (CAPTURES,), "callable -> closure capturing n upvalues", ("1", 1), NEXT),
+        (Op.CALL_LOCAL, (COUNT,), "pop a closure and argc args; call it", ("n+1", 1), NEXT),
+        (Op.GET_UPVALUE, (SLOT,), "push upvalue i of the current closure", ("0", 1), NEXT),
+        (Op.SET_UPVALUE, (SLOT,), "pop into upvalue i of the current closure", ("1", 0), NEXT),
+        (Op.CLOSE_UPVALUE, (), "pop the top slot, closing any upvalue that points at it", ("1", 0), NEXT),
     ]
-    return {op: OpInfo(op, operands, doc) for op, operands, doc in spec}
+    return {op: OpInfo(op, operands, doc, pops, pushes, flow) for op, operands, doc, (pops, pushes), flow in spec}
 
 
 OPCODES: dict[Op, OpInfo] = _table()

@@ -257,7 +257,20 @@ def like(text: Any, pattern: Any, case_insensitive: bool = False) -> bool:
             f"LIKE requires two strings, got {type_label(bad)} "
             f"(wrap possibly-null values in ifNull(x, ''))"
         )
+    if _is_containment(pattern) and text.isascii():
+        # '%literal%' (or 'literal', '%literal', 'literal%': LIKE is unanchored here) is a substring
+        # test: RE2 answers the same, slower. ASCII only: RE2 refuses text it cannot encode, and its
+        # case folding matches ASCII letters to non-ASCII ones (k to the Kelvin sign), which ASCII
+        # text does not hold.
+        literal = pattern.strip("%")
+        return literal.lower() in text.lower() if case_insensitive else literal in text
     return regex_search(like_regex_cached(pattern), text, case_insensitive)
+
+
+def _is_containment(pattern: str) -> bool:
+    """A LIKE pattern whose only wildcards are %s at its ends, around an ASCII literal."""
+    literal = pattern.strip("%")
+    return "%" not in literal and "_" not in literal and literal.isascii()
 
 
 def regex_match(text: Any, pattern: Any, case_insensitive: bool = False) -> bool:

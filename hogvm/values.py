@@ -36,9 +36,11 @@ class Callable:
     upvalue_count: int = 0
     chunk: str = "root"
     ip: int = 0  # offset of the body in the chunk's bytecode list, as PostHog numbers it
-    # VM-private: the loaded chunk and the index of the body's first decoded instruction.
+    # VM-private: the loaded chunk and the index of the body's first decoded instruction, and
+    # the body compiled by tier 2 (a Python function), once it has been.
     code: Any = field(default=None, repr=False, compare=False)
     entry: int = field(default=0, repr=False, compare=False)
+    compiled: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True, eq=False)
@@ -86,17 +88,33 @@ MAX_NESTING = 400  # deeper host data or results are refused rather than overflo
 
 
 class ValueConversionError(ValueError):
-    """Host data cannot become a Hog value (too deep, or over the size budget)."""
+    """Host data cannot become a Hog value (too deep, over the size budget, or of a type Hog does not
+    have). `path` holds the keys and indexes leading to the offending part."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.path: list[Any] = []
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if not self.path:
+            return text
+        shown = "".join(f"[{key!r}]" for key in self.path[:_PATH_SHOWN])
+        return f"{text} (at {shown}{'...' if len(self.path) > _PATH_SHOWN else ''})"
+
+
+_PATH_SHOWN = 12  # keys of a conversion error's path worth printing (a too-deep value has hundreds)
 
 
 def to_hog(value: Any, max_cost: int | None = None) -> tuple[Any, int]:
     """A private Hog copy of host data (globals, host-function results) and its cost.
 
     Containers are copied, so Hog code can never mutate the host's objects; shared and cyclic
-    structure is preserved (each object copied once). Anything that is not Hog data becomes a
-    Hog value too: mappings -> dict, sets -> list, bytes -> str, int/float/str subclasses -> the
-    base type, any other object -> its `str()`. Raises ValueConversionError when nesting passes
-    MAX_NESTING or the copy's cost (PostHog units: 8 per value + string length) passes `max_cost`."""
+    structure is preserved (each object copied once). Data of a neighbouring type becomes its Hog
+    counterpart: mappings -> dict, sets -> list, bytes -> str (UTF-8), int/float/str subclasses ->
+    the base type. Raises ValueConversionError for anything else (a Decimal, a datetime, an
+    object: no guess at what the program should see), when nesting passes MAX_NESTING, or when the
+    copy's cost (PostHog units: 8 per value + string length) passes `max_cost`."""
     memo: dict[int, Any] = {}
     cost = 0
 
@@ -127,20 +145,32 @@ def to_hog(value: Any, max_cost: int | None = None) -> tuple[Any, int]:
             result: dict[Any, Any] = {}
             memo[id(item)] = result
             for key in list(item.keys()):
-                result[copy(key, depth + 1) if type(key) is not str else _charged(key)] = copy(
-                    item[key], depth + 1
-                )
+                try:
+                    result[copy(key, depth + 1) if type(key) is not str else _charged(key)] = copy(
+                        item[key], depth + 1
+                    )
+                except ValueConversionError as error:
+                    error.path.insert(0, key)
+                    raise
             return result
         if isinstance(item, list):
             items: list[Any] = []
             memo[id(item)] = items
-            for element in item:  # a loop, not a generator: one Python frame per nesting level
-                items.append(copy(element, depth + 1))
+            for index, element in enumerate(item):  # a loop, not a generator: one frame per level
+                try:
+                    items.append(copy(element, depth + 1))
+                except ValueConversionError as error:
+                    error.path.insert(0, index)
+                    raise
             return items
         if isinstance(item, tuple):
             elements = []
-            for element in item:
-                elements.append(copy(element, depth + 1))
+            for index, element in enumerate(item):
+                try:
+                    elements.append(copy(element, depth + 1))
+                except ValueConversionError as error:
+                    error.path.insert(0, index)
+                    raise
             return tuple(elements)
         if isinstance(item, (set, frozenset)):
             return [copy(element, depth + 1) for element in item]
@@ -154,7 +184,10 @@ def to_hog(value: Any, max_cost: int | None = None) -> tuple[Any, int]:
             return copy(str.__str__(item), depth)
         if isinstance(item, (bytes, bytearray)):
             return copy(bytes(item).decode("utf-8", errors="replace"), depth)
-        return copy(str(item), depth)
+        raise ValueConversionError(
+            f"a {type(item).__name__} is not a Hog value (Hog has null, booleans, numbers, strings, "
+            "arrays, tuples and dicts: convert it first)"
+        )
 
     def _charged(key: str) -> str:
         nonlocal cost

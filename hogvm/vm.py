@@ -11,13 +11,15 @@ Design (in the manner of Lua's lvm.c or clox: decode once, then a table of small
 - decoding: the loader validates the bytecode and decodes it once into `(opcode, operand)`
   tuples (loader.py); on a chunk's first run, `threaded_code` turns them into `(handler,
   operand)` pairs through the table `handlers.HANDLERS` (cached on the chunk);
-- dispatch: `Machine._loop` fetches a pair, advances `ip` and calls the handler with the machine
+- dispatch: `Machine._run` fetches a pair, advances `ip` and calls the handler with the machine
   and the operand. That is the whole loop (no opcode is special-cased in it);
 - semantics: each opcode is a small named handler `op_xxx(m, operand)` in `hogvm/handlers/`,
   grouped by concern (stack and data, arithmetic and comparison, control flow and exceptions,
   calls, closures). Handlers only touch the machine's state and call operators.py for value
-  operations, memory.py for accounting. A second execution tier can reuse the handlers and the
-  machine unchanged.
+  operations, memory.py for accounting. Tier 2 (hogvm/tier2/) compiles the same instructions to
+  Python functions and runs every handler it does not inline on a `Machine` subclass, which
+  replaces only what depends on where frames live (`call`, `call_depth`, `checkpoint`,
+  `steps_now`, `active_frames`, `_measure_live`, `_run`).
 - state: one `Machine` (this module) holds everything a run has: the value stack, the running
   frame (`chunk`, `code`, `ip`, `base`, `closure`), the callers' frames, open upvalues, the throw
   stack, the step count and limits, the memory meter, stdout. It is also the `StlContext` handed
@@ -31,6 +33,10 @@ own a copy. Throw frames record the call depth and stack height to unwind to.
 Steps are counted per straight-line run of instructions, not per instruction: `executed` holds
 the finished runs, the current one started at index `seg`, so the exact count is always
 `executed + ip - seg`. Handlers that move `ip` elsewhere close the run first (`checkpoint`).
+
+Errors: whatever leaves the run passes `Machine.annotate`, which gives it the source position of
+the failing instruction (`positions.locate`, when the bytecode came with a source map) and the
+lines printed so far (`error.stdout`).
 
 Results: `.result` is plain Python data. A function value (Hog closure) is returned in the dict
 shape PostHog's VMs return (`{"__hogClosure__": True, "callable": {...}, "upvalues": [ids]}`).
@@ -61,12 +67,14 @@ Where this VM deliberately differs from PostHog's:
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable as PyCallable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from hogvm import posthog_model
 from hogvm.errors import (
     HogError,
     HogVMException,
@@ -74,17 +82,23 @@ from hogvm.errors import (
     HogVMRuntimeExceededException,
     HogVMStepLimitExceededException,
 )
-from hogvm.handlers import HANDLERS, closures
-from hogvm.handlers import stack as stack_ops
+from hogvm.handlers import HANDLERS
 from hogvm.handlers.calls import ROOT_CALLABLE, stl_tables
-from hogvm.loader import Chunk, Program, load_program
+from hogvm.handlers.closures import close_upvalue
+from hogvm.loader import SET_LOCAL_REBIND, SET_LOCAL_REBIND_TOP, Chunk, Program, load_program
 from hogvm.memory import VALUE_COST, MemoryMeter, live_cost
+from hogvm.opcodes import Op
+from hogvm.positions import SourceMap, locate
+from hogvm.posthog_model import Tape
 from hogvm.values import Closure, UpValue, ValueConversionError, to_host
 
 DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_MAX_CALL_DEPTH = 1000
 CHECK_INTERVAL = 1024  # instructions between two clock / stack-size checks
+# Which execution tier runs a program when `execute_bytecode` is not told: "auto", 1 or 2 (see
+# `execute_bytecode`). The HOG_VM_TIER environment variable sets it, e.g. to run a test suite on one tier.
+DEFAULT_TIER: int | str = os.environ.get("HOG_VM_TIER", "auto")
 
 HostFunction = PyCallable[..., Any]
 
@@ -96,7 +110,10 @@ class ExecutionResult:
     result: Any  # plain Python data; closures as PostHog's closure dicts
     stdout: list[str]  # one entry per print() call
     steps: int  # instructions executed (PostHog's op count)
-    peak_memory: int = 0  # largest live cost measured (0 if the meter never needed to measure)
+    # Where PostHog's VMs would answer differently for this run (see hogvm/posthog_model.py): one
+    # dict per finding, {"kind", "variable" (or None), "message", ...}. Empty when they agree.
+    posthog_divergences: list[dict[str, Any]] = field(default_factory=list)
+    tier: int = 1  # the execution tier that ran the program (1: interpreter, 2: compiled to Python)
 
 
 def execute_bytecode(
@@ -108,20 +125,54 @@ def execute_bytecode(
     memory_limit: int = DEFAULT_MEMORY_LIMIT,
     max_call_depth: int = DEFAULT_MAX_CALL_DEPTH,
     functions: dict[str, HostFunction] | None = None,
+    source_map: SourceMap | None = None,
+    check_posthog: bool = True,
+    tier: int | str | None = None,
 ) -> ExecutionResult:
     """Run Hog bytecode and return its result, printed lines and step count.
 
     `globals` are read-only for the program (every read is a private copy). `functions` are host
     functions callable from Hog by name; they take precedence over builtins of the same name,
     receive Hog values as positional arguments and may return any JSON-like data. `timeout` is
-    in seconds (or a timedelta; None disables it)."""
-    program = load_program(bytecode)
+    in seconds (or a timedelta; None disables it). `source_map` (from `compile_hog_with_warnings`)
+    gives runtime errors the line, column and function of the failing instruction; every error
+    also carries what the program printed before it failed (`error.stdout`). `check_posthog=False`
+    skips the replay that says where PostHog's upvalue model answers differently (see
+    hogvm/posthog_model.py): runs with such closures then take one pass instead of two, and
+    `posthog_divergences` lists only the findings made during the run.
+
+    `tier` picks the execution tier; both give the same results, output, errors (and their
+    positions) and step counts. 1 is the interpreter (this module); 2 runs the program compiled to
+    Python functions (hogvm/tier2/), several times faster once compiled. "auto" uses tier 2 for
+    bytecode that has run before or that may run more than a few hundred instructions, tier 1
+    otherwise. A program tier 2 cannot compile (legacy bytecode, stack shapes only tier 1 can report
+    on) runs on tier 1, counted in `hogvm.tier2.STATS`. None means `DEFAULT_TIER`."""
+    program = load_program(bytecode, source_map=source_map)
     if isinstance(timeout, timedelta):
         timeout = timeout.total_seconds()
+    if timeout is not None and not timeout > 0:  # also refuses NaN
+        raise HogVMException(f"timeout must be a positive number of seconds (or None for no limit), got {timeout}")
     if globals is not None and not isinstance(globals, dict):
         raise HogVMException(f"globals must be a dict, got {type(globals).__name__}")
-    machine = Machine(program, globals or {}, functions or {}, timeout, max_steps, memory_limit, max_call_depth)
+    chosen = DEFAULT_TIER if tier is None else tier
+    machine_class = Machine if chosen == 1 or chosen == "1" else _tier2().machine_for(program, chosen, max_call_depth)
+    machine = machine_class(program, globals or {}, functions or {}, timeout, max_steps, memory_limit,
+                            max_call_depth)
+    machine.check_posthog = check_posthog
     return machine.execute()
+
+
+def _tier2() -> Any:
+    """hogvm.tier2, loaded on first use (as the STL is)."""
+    global _tier2_module
+    if _tier2_module is None:
+        from hogvm import tier2
+
+        _tier2_module = tier2
+    return _tier2_module
+
+
+_tier2_module: Any = None
 
 
 def threaded_code(chunk: Chunk) -> list[tuple[Any, Any]]:
@@ -152,6 +203,10 @@ class Machine:
         # limits and accounting
         "timeout", "deadline", "max_steps", "max_call_depth", "executed", "seg", "budget", "steps",
         "meter", "charge", "stdout_charged",
+        # PostHog's upvalue model (hogvm/posthog_model.py): cells by stack index in its replay
+        # (None in an ordinary run), whether this run did something that model answers otherwise
+        # for, findings, and the recorded results of nondeterministic calls
+        "posthog_cells", "upvalues_created", "posthog_suspect", "divergences", "tape", "check_posthog",
     )
 
     def __init__(self, program: Program, globals: dict[str, Any], functions: dict[str, HostFunction],
@@ -192,29 +247,42 @@ class Machine:
         self.charge = self.meter.charge  # StlContext.charge
         self.stdout_charged = 0
 
+        self.posthog_cells: dict[int, UpValue] | None = None
+        self.upvalues_created = 0
+        self.posthog_suspect = False
+        self.divergences: list[dict[str, Any]] = []
+        self.tape = Tape()
+        self.check_posthog = True
+
     # running ----------------------------------------------------------------------------
+
+    TIER = 1
 
     def execute(self) -> ExecutionResult:
         if self.timeout is not None:
             self.deadline = time.monotonic() + self.timeout
         try:
             self.stl, self.bytecode_stl = stl_tables()
-            result = self._loop()
+            if self.posthog_cells is not None:
+                self.bytecode_stl = posthog_model.posthog_bytecode_stl(self.bytecode_stl)
+            result = self._run()
         except HogError:
             raise
         except RecursionError:
-            raise HogVMException("Value nested too deeply to process (recursion limit reached)") from None
+            raise self.annotate(HogVMException("Value nested too deeply to process (recursion limit reached)")) from None
         except MemoryError:
-            raise HogVMMemoryExceededException(self.meter.limit, self.meter.used) from None
+            raise self.annotate(HogVMMemoryExceededException(self.meter.limit, self.meter.used)) from None
         try:
             converted = to_host(result)
         except ValueConversionError as error:
-            raise HogVMException(f"Can not return this value: {error}") from None
-        return ExecutionResult(converted, list(self.stdout), self.steps, self.meter.peak)
+            raise self.annotate(HogVMException(f"Can not return this value: {error}")) from None
+        divergences = list(self.divergences)
+        if self.posthog_suspect and self.posthog_cells is None and self.check_posthog:
+            divergences += posthog_model.check_against_posthog(self, converted)
+        return ExecutionResult(converted, list(self.stdout), self.steps, divergences, self.TIER)
 
-    def _loop(self) -> Any:
+    def _run(self) -> Any:
         """Fetch, advance, dispatch: every opcode's behaviour is its handler in hogvm/handlers/."""
-        handler, arg = None, None
         try:
             while True:
                 ip = self.ip
@@ -223,21 +291,39 @@ class Machine:
                 handler(self, arg)
         except _Halt as halt:
             return halt.result
-        except HogError:
+        except HogError as error:
             self.steps = self.steps_now()
+            self.annotate(error)
             raise
-        except IndexError as error:
+        except Exception as error:
             self.steps = self.steps_now()
-            raise self._crash(handler, arg, error) from None
-        except RecursionError:
-            self.steps = self.steps_now()
-            raise HogVMException("Value nested too deeply to process (recursion limit reached)") from None
-        except MemoryError:
-            self.steps = self.steps_now()
-            raise HogVMMemoryExceededException(self.meter.limit, self.meter.used) from None
-        except Exception as error:  # a Python error is never what a Hog program sees
-            self.steps = self.steps_now()
-            raise HogVMException(str(error) or type(error).__name__) from None
+            raise self.annotate(self.failure(error, self.chunk, self.ip - 1)) from None
+
+    def failure(self, error: Exception, chunk: Chunk, index: int) -> HogError:
+        """The HogError a Python `error` raised at instruction `index` of `chunk` becomes (both tiers):
+        a Python error is never what a Hog program or its host sees."""
+        if isinstance(error, IndexError):
+            return explain_index_error(chunk, index, error)
+        if isinstance(error, RecursionError):
+            return HogVMException("Value nested too deeply to process (recursion limit reached)")
+        if isinstance(error, MemoryError):
+            return HogVMMemoryExceededException(self.meter.limit, self.meter.used)
+        return HogVMException(str(error) or type(error).__name__)
+
+    def annotate(self, error: HogError) -> HogError:
+        """As an error leaves the run: the source position of the failing instruction (the
+        innermost active frame whose chunk has a source map) and the lines printed so far."""
+        if error.stdout is None:
+            error.stdout = list(self.stdout)
+        locate(error, self.active_frames())
+        return error
+
+    def active_frames(self) -> list[tuple[Chunk, int]]:
+        """(chunk, instruction) of every active frame, innermost first: the running instruction,
+        then each caller's call."""
+        frames = [(self.chunk, self.ip - 1)]
+        frames.extend((chunk, ip - 1) for chunk, ip, _, _ in reversed(self.frames))
+        return frames
 
     def halt(self, result: Any) -> None:
         """The program is done (steps already counted): a run over the step budget still fails."""
@@ -245,20 +331,6 @@ class Machine:
         if self.max_steps is not None and self.executed > self.max_steps:
             raise HogVMStepLimitExceededException(self.max_steps)
         raise _Halt(result)
-
-    def _crash(self, handler: Any, arg: Any, error: IndexError) -> HogVMException:
-        """Explain an IndexError from a handler (bad slot, empty stack) in Hog terms."""
-        offsets = self.chunk.offsets
-        index = self.ip - 1
-        offset = offsets[index] if 0 <= index < len(offsets) else "?"
-        if handler in (closures.op_get_upvalue, closures.op_set_upvalue):
-            return HogVMException(f"Invalid upvalue index: {arg}")
-        if handler in (stack_ops.op_get_local, stack_ops.op_set_local, stack_ops.op_set_local_rebind,
-                       stack_ops.op_set_local_rebind_top):
-            return HogVMException(f"Invalid bytecode: local slot {arg} does not exist (offset {offset})")
-        if "pop" in str(error) or "list index out of range" in str(error):
-            return HogVMException("Stack underflow")
-        return HogVMException(f"Invalid bytecode: {error} (offset {offset})")
 
     # frames -----------------------------------------------------------------------------
 
@@ -297,11 +369,13 @@ class Machine:
 
     def close_upvalues(self, height: int) -> None:
         """Close every open upvalue at stack index >= height (before the stack shrinks)."""
-        open_upvalues = self.open_upvalues
-        for location in [location for location in open_upvalues if location >= height]:
-            upvalue = open_upvalues.pop(location)
-            upvalue.value = self.stack[location]
-            upvalue.closed = True
+        stack = self.stack
+        for location in [location for location in self.open_upvalues if location >= height]:
+            close_upvalue(self, location, stack[location])
+
+    def call_depth(self) -> int:
+        """Calls of Hog functions in progress (0 while the root program runs)."""
+        return len(self.frames)
 
     # steps and limits -------------------------------------------------------------------
 
@@ -315,15 +389,16 @@ class Machine:
         if self.executed > self.budget:
             self.check_limits()
 
-    def check_limits(self) -> None:
-        """Step limit, clock and stack size; sets the next budget."""
+    def check_limits(self, height: int | None = None) -> None:
+        """Step limit, clock and stack size (`height` values; default: this machine's stack);
+        sets the next budget."""
         executed = self.steps = self.executed
         if self.max_steps is not None and executed > self.max_steps:
             raise HogVMStepLimitExceededException(self.max_steps)
         if time.monotonic() > self.deadline:
             raise self.timed_out()
         meter = self.meter
-        if len(self.stack) * VALUE_COST + meter.used > meter.limit:
+        if (len(self.stack) if height is None else height) * VALUE_COST + meter.used > meter.limit:
             meter.collect()
         self.budget = self._next_budget(executed)
 
@@ -346,6 +421,18 @@ class Machine:
     def remaining_time(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
 
+    def note_divergence(self, kind: str, message: str, **details: Any) -> None:
+        """Record that PostHog's VMs answer this run differently (once per kind and message)."""
+        finding = {"kind": kind, "variable": details.pop("variable", None), "message": message, **details}
+        if finding not in self.divergences:
+            self.divergences.append(finding)
+
+    def volatile(self, produce: PyCallable[[], Any], key: Any = None) -> Any:
+        """The result of a nondeterministic call (the clock, randomness, a host function given
+        `key`, its name and arguments): recorded in an ordinary run, replayed in the run that
+        checks it against PostHog's model."""
+        return self.tape.play(produce, key)
+
     # memory -----------------------------------------------------------------------------
 
     def _measure_live(self) -> int:
@@ -360,3 +447,18 @@ class Machine:
         for line in stdout[self.stdout_charged:]:
             self.meter.charge(VALUE_COST + (len(line) if type(line) is str else 0))
         self.stdout_charged = len(stdout)
+
+
+def explain_index_error(chunk: Chunk, index: int, error: IndexError) -> HogVMException:
+    """An IndexError raised while running instruction `index` of `chunk` (a bad slot, an empty
+    stack), in Hog terms. Shared by both tiers, so both explain a failure alike."""
+    code, offsets = chunk.code, chunk.offsets
+    offset = offsets[index] if 0 <= index < len(offsets) else "?"
+    op, arg = code[index] if 0 <= index < len(code) else (None, None)
+    if op == Op.GET_UPVALUE or op == Op.SET_UPVALUE:
+        return HogVMException(f"Invalid upvalue index: {arg}")
+    if op in (Op.GET_LOCAL, Op.SET_LOCAL, SET_LOCAL_REBIND, SET_LOCAL_REBIND_TOP):
+        return HogVMException(f"Invalid bytecode: local slot {arg} does not exist (offset {offset})")
+    if "pop" in str(error) or "list index out of range" in str(error):
+        return HogVMException("Stack underflow")
+    return HogVMException(f"Invalid bytecode: {error} (offset {offset})")

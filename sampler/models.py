@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_serializer,
@@ -101,7 +102,7 @@ class HogTaggerConfig(BaseModel):
 
     source: str = Field(..., min_length=1, description="Hog source code")
     bytecode: list[Any] = Field(default_factory=list, description="Compiled bytecode (set from source)")
-    tags: list[TagDefinition] = Field(..., min_length=1, description="Available tags")
+    tags: list[TagDefinition] = Field(default_factory=list, description="Optional tag whitelist (empty = allow all)")
 
     @field_validator("source")
     @classmethod
@@ -124,6 +125,10 @@ class HogTaggerConfig(BaseModel):
         except HogError as exc:
             raise PydanticCustomError(
                 "hog_compile_error", "Failed to compile Hog code: {error}", {"error": first_line(exc)}
+            ) from None
+        except RecursionError:
+            raise PydanticCustomError(
+                "hog_compile_error", "Failed to compile Hog code: the program is nested too deeply"
             ) from None
         return self
 
@@ -155,13 +160,20 @@ class ModelConfiguration(BaseModel):
 
 
 class TaggerCondition(BaseModel):
-    """Which generations a tagger runs on: property filters, then a rollout percentage."""
+    """Which generations a tagger runs on: property filters, then a rollout percentage.
+
+    `bytecode` and `bytecode_error` are what the filters compile to; they are set when a tagger is
+    saved, never taken from a client.
+    """
 
     model_config = ConfigDict(extra="allow")
 
-    id: str
-    rollout_percentage: float = Field(default=100, ge=0, le=100)
-    properties: list[dict[str, Any]] = Field(default_factory=list)
+    id: str = Field(..., max_length=100, description="Stable identifier for this condition")
+    # The API takes whole numbers (sampler.tagger_input); stored conditions may hold fractions.
+    rollout_percentage: int | float = Field(default=100, ge=0, le=100,
+                                            description="Percentage of matching events to apply this condition to")
+    properties: list[dict[str, Any]] = Field(default_factory=list,
+                                             description="Property filters that scope when this condition fires")
     bytecode: list[Any] | None = None
     bytecode_error: str | None = None
 
@@ -219,7 +231,10 @@ class TestHogRequest(BaseModel):
 
 
 class TestHogResult(BaseModel):
-    """One sampled event and what the tagger made of it."""
+    """One sampled event and what the tagger made of it.
+
+    Beside the endpoint's fields (all that `model_dump()` gives), `dropped_tags` (returned names
+    that are not configured tags) and `failure` (the VM's error, with its position) serve reports."""
 
     __test__ = False
 
@@ -230,6 +245,31 @@ class TestHogResult(BaseModel):
     tags: list[str]
     reasoning: str
     error: str | None
+    # Not in PostHog's response: where PostHog's VMs would tag this event differently (see
+    # hogvm/posthog_model.py). Serialised only when there is something to say, so the body keeps
+    # PostHog's exact shape otherwise; clients written for PostHog ignore an extra key.
+    posthog_divergences: list[str] | None = None
+
+    # No return annotation on purpose: pydantic would take it as the model's serialised JSON schema
+    # (a bare object), and the API's OpenAPI schema would lose the result's fields.
+    @model_serializer(mode="wrap")
+    def _divergences_only_when_present(self, handler: Any):
+        body = handler(self)
+        if not body.get("posthog_divergences"):
+            body.pop("posthog_divergences", None)
+        return body
+
+    _dropped_tags: list[str] = PrivateAttr(default_factory=list)
+    _failure: Any = PrivateAttr(default=None)
+
+    @property
+    def dropped_tags(self) -> list[str]:
+        return self._dropped_tags
+
+    @property
+    def failure(self) -> Any:
+        """The `HogError` the tagger failed with, if the VM raised one."""
+        return self._failure
 
 
 class TestHogResponse(BaseModel):
@@ -257,12 +297,14 @@ class TestHogResponse(BaseModel):
 
 
 def validation_error_body(error: ValidationError) -> dict[str, Any]:
-    """A 400 body in the endpoint's shape for a bad request: `{"error": {field: [messages]}}`."""
+    """A 400 body in the endpoint's shape for a bad request: `{"error": {field: [messages]}}`,
+    worded as PostHog's serializers word them."""
+    from sampler.drf import drf_error
+
     fields: dict[str, list[str]] = {}
     for item in error.errors(include_url=False):
         location = ".".join(str(part) for part in item["loc"]) or "non_field_errors"
-        message = "This field is required." if item["type"] == "missing" else item["msg"]
-        fields.setdefault(location, []).append(message)
+        fields.setdefault(location, []).append(drf_error(item)[1])
     return {"error": fields}
 
 

@@ -1,16 +1,19 @@
 """The event store: PostHog's event columns in a DuckDB table.
 
-    uuid, event, distinct_id, timestamp (TIMESTAMPTZ), properties (JSON), person_id, elements_chain
+    uuid, event, distinct_id, timestamp (TIMESTAMPTZ), properties (JSON), person_id, elements_chain,
+    project_id (the project the event belongs to; 1 unless loaded with another)
 
 A store is safe to share between threads: every query runs on its own DuckDB cursor, and loads
 are serialised by a lock. Loads are all-or-nothing, and a reload of the same dump adds nothing
-(identity is `uuid`).
+(identity is `uuid` within a project).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -22,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from sampler import loaders
-from sampler.errors import StoreError
+from sampler.errors import NotADatabaseError, StoreError
 
 EVENTS_TABLE = "events"
 
@@ -34,9 +37,16 @@ CREATE TABLE IF NOT EXISTS {EVENTS_TABLE} (
     timestamp TIMESTAMPTZ NOT NULL,
     properties JSON NOT NULL,
     person_id VARCHAR,
-    elements_chain VARCHAR
+    elements_chain VARCHAR,
+    project_id INTEGER NOT NULL DEFAULT 1
 )
 """
+
+DEFAULT_PROJECT_ID = 1
+
+# A long-running process holding a database (the Taggers API server) leaves this note beside it, so
+# that another process refused by DuckDB's lock can say who holds the file instead of a raw IO error.
+HOLDER_NOTE_SUFFIX = ".holder.json"
 
 # Loads stay within about this much memory; DuckDB spills the rest to a temporary directory.
 DEFAULT_MEMORY_LIMIT = "768MB"
@@ -91,16 +101,21 @@ class EventStore:
             self._scratch = tempfile.mkdtemp(prefix="hog-tagger-")
             config["temp_directory"] = self._scratch
         else:
+            _check_database_file(self.path)
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._conn = duckdb.connect(str(self.path) if self.path else ":memory:", config=config)
             # Timestamps without an offset in a dump are UTC, as in PostHog's exports.
             self._conn.execute("SET GLOBAL TimeZone = 'UTC'")  # GLOBAL: cursors do not inherit a SET
             self._conn.execute(_SCHEMA)
+            _add_project_column(self._conn)
         except duckdb.Error as exc:
             self._remove_scratch()
+            with contextlib.suppress(duckdb.Error, AttributeError):
+                self._conn.close()
             where = self.path or "in-memory database"
-            raise StoreError(f"cannot open event database {where}: {_first_line(exc)}") from None
+            raise StoreError(_in_use_message(self.path, exc) or f"cannot open event database {where}: "
+                             f"{_first_line(exc)}") from None
 
     @classmethod
     def temporary(cls) -> EventStore:
@@ -171,23 +186,16 @@ class EventStore:
         *,
         rebase_newest_to: datetime | None = None,
         progress: ProgressCallback | None = None,
+        project_id: int = DEFAULT_PROJECT_ID,
     ) -> LoadReport:
-        """Import dumps (all of them or none). Events already in the store (by uuid) are skipped.
+        """Import dumps (all of them or none) into project `project_id`. Events already in the store
+        (by uuid, in that project) are skipped.
 
         `rebase_newest_to` shifts every loaded timestamp by one interval so that the newest event
         of the loaded files lands at that instant (used to keep the embedded sample recent).
         """
-        dumps = [loaders.dump_file(p) for p in paths]
-        with self._load_lock, self.cursor() as cur:
-            cur.execute("BEGIN TRANSACTION")
-            try:
-                report = self._load_in_transaction(cur, dumps, rebase_newest_to, progress)
-                cur.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(duckdb.Error):
-                    cur.execute("ROLLBACK")
-                raise
-        return report
+        with self._load_lock, self.cursor() as cur, loaders.readable_dumps(paths, cur) as dumps, transaction(cur):
+            return self._load_in_transaction(cur, dumps, rebase_newest_to, progress, project_id)
 
     def _load_in_transaction(
         self,
@@ -195,6 +203,7 @@ class EventStore:
         dumps: list[loaders.DumpFile],
         rebase_newest_to: datetime | None,
         progress: ProgressCallback | None,
+        project_id: int,
     ) -> LoadReport:
         # Check every file before storing any, so that a bad row anywhere stores nothing.
         checks = []
@@ -213,14 +222,28 @@ class EventStore:
             before = self._count(cur)
             with _progress_while(cur, dump, progress, "storing"):
                 loaders.insert(cur, dump, EVENTS_TABLE, shift=shift,
-                               keep_first_of_repeats=checked.distinct_uuids != checked.rows)
-            files.append(FileLoad(dump.path, checked.rows, self._count(cur) - before))
+                               keep_first_of_repeats=checked.distinct_uuids != checked.rows,
+                               project_id=project_id)
+            files.append(FileLoad(Path(dump.name), checked.rows, self._count(cur) - before))
         return LoadReport(files)
 
     @staticmethod
     def _count(cur: duckdb.DuckDBPyConnection) -> int:
         row = cur.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchone()
         return int(row[0]) if row else 0
+
+
+@contextlib.contextmanager
+def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction on `cur`: committed when the block ends, rolled back if it raises."""
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        cur.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            cur.execute("ROLLBACK")
+        raise
 
 
 @contextlib.contextmanager
@@ -231,7 +254,7 @@ def _progress_while(
     if progress is None or os.path.getsize(dump.path) < PROGRESS_MIN_BYTES:
         yield
         return
-    progress(f"{step} {dump.path}")
+    progress(f"{step} {dump.name}")
     done = threading.Event()
 
     def poll() -> None:
@@ -239,7 +262,7 @@ def _progress_while(
         while not done.wait(PROGRESS_INTERVAL_S):
             with contextlib.suppress(duckdb.Error):
                 percent = cur.query_progress()
-                line = f"{step} {dump.path}: {percent:.0f}%"
+                line = f"{step} {dump.name}: {percent:.0f}%"
                 if percent >= 0 and line != last:
                     progress(line)
                     last = line
@@ -256,5 +279,72 @@ def _progress_while(
         poller.join()
 
 
+# A DuckDB database file has this at byte 8 (after a checksum). DuckDB would open other files too:
+# a JSON dump given as a database opens as a read-only view of it, and events "added" vanish.
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def _check_database_file(path: Path) -> None:
+    """Refuse an existing file that is not a DuckDB database (a dump given by mistake)."""
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise NotADatabaseError(path, "a directory")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(12)
+    except OSError as exc:
+        raise StoreError(f"cannot open event database {path}: {exc.strerror}") from None
+    if header[8:12] != _DUCKDB_MAGIC:
+        raise NotADatabaseError(path, loaders.describe_file(path))
+
+
 def _first_line(exc: BaseException) -> str:
     return str(exc).split("\n", 1)[0]
+
+
+def _add_project_column(conn: duckdb.DuckDBPyConnection) -> None:
+    """Databases made before events had a project get the column; their events belong to project 1."""
+    row = conn.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = 'project_id' "
+        "AND schema_name = current_schema() AND database_name = current_database()",
+        [EVENTS_TABLE],
+    ).fetchone()
+    if row and row[0] == 0:
+        conn.execute(f"ALTER TABLE {EVENTS_TABLE} ADD COLUMN project_id INTEGER DEFAULT {DEFAULT_PROJECT_ID}")
+
+
+def holder_note_path(path: str | Path) -> Path:
+    return Path(str(path) + HOLDER_NOTE_SUFFIX)
+
+
+def write_holder_note(path: str | Path, description: str) -> Path:
+    """Tell other processes who holds the database at `path` (this process), e.g. a server's URL."""
+    note = holder_note_path(path)
+    note.write_text(json.dumps({"pid": os.getpid(), "description": description}), encoding="utf-8")
+    return note
+
+
+def remove_holder_note(path: str | Path) -> None:
+    note = holder_note_path(path)
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads(note.read_text(encoding="utf-8")).get("pid") == os.getpid():
+            note.unlink()
+
+
+_LOCK_PID = re.compile(r"Conflicting lock is held in .*\(PID (\d+)\)")
+
+
+def _in_use_message(path: Path | None, exc: duckdb.Error) -> str | None:
+    """One line saying which process holds the database, when DuckDB refused it for its lock."""
+    match = _LOCK_PID.search(str(exc))
+    if path is None or match is None:
+        return None
+    pid = int(match.group(1))
+    holder = f"another process (PID {pid})"
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        note = json.loads(holder_note_path(path).read_text(encoding="utf-8"))
+        if note.get("pid") == pid:
+            holder = f"{note['description']} (PID {pid})"
+    return (f"{path} is in use by {holder}; DuckDB lets only one process open a database file, "
+            f"so stop it first or use another --db")

@@ -35,6 +35,11 @@ class FakeContext:
     def remaining_time(self) -> float:
         return 5.0
 
+    def timed_out(self, steps: int | None = None) -> Exception:
+        from hogvm.errors import HogVMRuntimeExceededException
+
+        return HogVMRuntimeExceededException(5.0, steps or 0)
+
 
 @dataclass(frozen=True)
 class Call:

@@ -19,7 +19,7 @@ import pytest
 
 from hogvm.opcodes import BYTECODE_MAGIC, BYTECODE_VERSION, Op
 from hogvm.stl import build_bytecode_stl
-from hogvm.stl.bytecode_stl import BYTECODE_STL, BYTECODE_STL_PATH
+from hogvm.stl.bytecode_stl import BYTECODE_STL, BYTECODE_STL_PATH, POSTHOG_LAYOUT
 
 NAMES = ["arrayCount", "arrayExists", "arrayFilter", "arrayMap", "arrayReduce", "inCohort",
          "notInCohort", "sortableSemver"]
@@ -202,4 +202,18 @@ def test_known_differences_from_the_typescript_vm(node_vm, name, setup, python):
 
 def test_json_is_one_line_per_function():
     lines = BYTECODE_STL_PATH.read_text("utf-8").splitlines()
-    assert len(lines) == len(NAMES) + 3 and json.loads("\n".join(lines))["$comment"]
+    assert len(lines) == len(NAMES) + len(POSTHOG_LAYOUT) + 3 and json.loads("\n".join(lines))["$comment"]
+
+
+def test_the_posthog_layout_variants_are_posthogs_own_bodies(node_vm):
+    # Compiled from our sources, byte for byte what @posthog/hogvm ships (its stack layout is what
+    # the replay under PostHog's upvalue model needs), and the same results as our arrayMap.
+    import re
+
+    source = (Path(__file__).parent / "oracles/node/node_modules/@posthog/hogvm/src/stl/bytecode.ts").read_text()
+    shipped = {m[1]: json.loads(m[2]) for m in re.finditer(r'^\s+"(\w+)": (\[\[.*\]\]),?$', source, re.M)}
+    for name, (args, body) in POSTHOG_LAYOUT.items():
+        assert shipped[name] == [list(args), body]
+    for setup in ("let f := x -> x * 2\nlet a := [1, 2, 3]", "let f := x -> x\nlet a := {'k': 1}"):
+        args, body = POSTHOG_LAYOUT["arrayMap"]
+        assert node_vm.run(_setup(setup, len(args)) + body)["result"] == _run_ours(node_vm, "arrayMap", setup)["result"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hogtest.main import main
+from tests.cli_support import cli, use_private_default_db  # noqa: F401 - an autouse fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "fixtures" / "events" / "events.jsonl"
@@ -19,26 +18,6 @@ MALFORMED = ROOT / "fixtures" / "events" / "malformed.jsonl"
 TOPICS = ROOT / "examples" / "taggers" / "topics.hog"
 TOPIC_TAGS = ROOT / "examples" / "taggers" / "topics.tags.json"
 NOW = "2026-11-27T12:00:00Z"
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str, stdin: str | None = None,
-        monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str, str]:
-    if stdin is not None:
-        assert monkeypatch is not None
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    try:
-        code = main(list(args))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture(autouse=True)
-def private_default_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    path = tmp_path / "default.duckdb"
-    monkeypatch.setenv("HOG_TAGGER_DB", str(path))
-    return path
 
 
 # -- run ------------------------------------------------------------------------------------------
@@ -64,6 +43,26 @@ def test_run_table_shows_tags_previews_reasoning_and_summary(capsys) -> None:
         assert f"\n  {label} " in out
     assert "5 events: " in out
     assert "tag counts: billing " in out and ", refusal " in out
+
+
+STALE_TAGGER = """
+let words := splitByString(' ', 'a b')
+let n := arrayCount(t -> arrayExists(w -> position(t, w) > 0, words), ['xa', 'xb', 'zz'])
+return [f'n{n}']
+"""
+
+
+def test_run_says_where_posthog_would_tag_differently(capsys, tmp_path: Path) -> None:
+    tagger = tmp_path / "stale.hog"
+    tagger.write_text(STALE_TAGGER)
+    code, out, err = cli(capsys, "run", str(tagger), "--events", str(EVENTS), "--now", NOW, "--sample-count", "1")
+    assert code == 0, err
+    assert "  tags       n2\n" in out
+    assert "\n  posthog    PostHog's VMs would give a closure a stale captured value here ('xa' where this" in out
+    code, out, err = cli(capsys, "run", str(tagger), "--events", str(EVENTS), "--now", NOW, "--sample-count", "1",
+                         "--json")
+    [result] = json.loads(out)["results"]
+    assert result["tags"] == ["n2"] and "returns ['n3'] (here ['n2'])" in result["posthog_divergences"][0]
 
 
 def test_run_on_the_embedded_default_database(capsys, private_default_db: Path) -> None:
@@ -93,21 +92,26 @@ def test_run_with_no_recent_events(capsys) -> None:
     assert out == "No recent AI events found in the last 7 days\n"
 
 
-def test_run_compile_error_is_one_line_and_non_zero(capsys, tmp_path: Path) -> None:
+def test_run_compile_error_is_one_line_with_a_caret_and_non_zero(capsys, tmp_path: Path) -> None:
     tagger = tmp_path / "broken.hog"
     tagger.write_text("let x := 1\nreturn [x,\n")
     code, out, err = cli(capsys, "run", str(tagger), "--events", str(EVENTS), "--now", NOW)
     assert code == 1 and out == ""
-    assert err.count("\n") == 1
-    assert err.startswith(f"hog-test: error: {tagger}: Compilation error: ")
-    code, out, err = cli(capsys, "run", str(tagger), "--events", str(EVENTS), "--now", NOW, "--json")
-    assert code == 1 and list(json.loads(out)) == ["error"]
+    assert err == (f"hog-test: error: {tagger}:2:11: Unexpected end of input — expected an expression or ']'\n"
+                   "  return [x,\n"
+                   "            ^\n")
+    code, out, err2 = cli(capsys, "run", str(tagger), "--events", str(EVENTS), "--now", NOW, "--json")
+    assert code == 1 and list(json.loads(out)) == ["error"] and err2 == err
+    # the same words from compile and exec
+    assert cli(capsys, "compile", str(tagger))[2] == err
+    assert cli(capsys, "exec", str(tagger))[2] == err
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--sample-count", "11"], "sample_count: Input should be less than or equal to 10"),
+    (["--sample-count", "11"], "--sample-count must be 1-10 (got 11)"),
+    (["--sample-count", "0"], "--sample-count must be 1-10 (got 0)"),
     (["--now", "last tuesday"], "--now: not an ISO 8601 date-time"),
-    (["--tags-file", "missing.json"], "cannot read missing.json"),
+    (["--tags-file", "missing.json"], "missing.json: no such file"),
 ])
 def test_run_bad_usage(capsys, args: list[str], message: str) -> None:
     code, _, err = cli(capsys, "run", str(TOPICS), "--events", str(EVENTS), *args)
@@ -119,12 +123,13 @@ def test_tags_file_items_must_be_names_or_objects(capsys, tmp_path: Path) -> Non
     tags = tmp_path / "tags.json"
     tags.write_text('["billing", {"name": "bug", "description": "d"}, 3]')
     code, _, err = cli(capsys, "run", str(TOPICS), "--events", str(EVENTS), "--tags-file", str(tags))
-    assert code == 2 and "item 3 must be a tag name" in err
+    assert code == 2
+    assert err == f'hog-test: error: --tags-file {tags}: tag 3 must be a tag name or an object with a string "name"\n'
 
 
 def test_run_refuses_a_missing_database_and_a_bad_dump(capsys, tmp_path: Path) -> None:
     code, _, err = cli(capsys, "run", str(TOPICS), "--db", str(tmp_path / "none.duckdb"))
-    assert code == 1 and "no event database at" in err
+    assert code == 1 and f"--db {tmp_path / 'none.duckdb'}: no such file (create one with" in err
     code, _, err = cli(capsys, "run", str(TOPICS), "--events", str(MALFORMED))
     assert code == 1 and f"{MALFORMED}: line 6: malformed JSON" in err
 
@@ -179,8 +184,7 @@ def test_compile_error_has_line_and_column(capsys, tmp_path: Path) -> None:
     program.write_text("let a := 1\nlet := 2\n")
     code, out, err = cli(capsys, "compile", str(program))
     assert code == 1 and out == ""
-    assert err.startswith(f"hog-test: error: {program}:2:")
-    assert err.count("\n") == 1
+    assert err == f"hog-test: error: {program}:2:5: Unexpected ':=' — expected a name\n  let := 2\n      ^\n"
 
 
 def test_exec_source_prints_output_then_result(capsys, tmp_path: Path) -> None:
@@ -189,6 +193,17 @@ def test_exec_source_prints_output_then_result(capsys, tmp_path: Path) -> None:
     code, out, _ = cli(capsys, "exec", str(program), "--globals", '{"event": {"event": "$pageview"}}')
     assert code == 0
     assert out == "hello $pageview\n{'sum': 3}\n"
+
+
+def test_exec_says_where_posthog_would_answer_differently_on_stderr(capsys, tmp_path: Path) -> None:
+    program = tmp_path / "p.hog"
+    program.write_text(STALE_TAGGER)
+    code, out, err = cli(capsys, "exec", str(program))
+    assert code == 0
+    assert out == "['n2']\n"
+    assert err.startswith("posthog: PostHog's VMs would give a closure a stale captured value here")
+    program.write_text("return 1")
+    assert cli(capsys, "exec", str(program))[1:] == ("1\n", "")
 
 
 def test_exec_bytecode_file_and_stdin(capsys, monkeypatch, tmp_path: Path) -> None:
@@ -205,10 +220,11 @@ def test_exec_bytecode_file_and_stdin(capsys, monkeypatch, tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize(("name", "content", "extra", "message"), [
-    ("bad.hoge", "[\"_H\", 1, ", [], "not valid JSON bytecode"),
+    ("bad.hoge", "[\"_H\", 1, ", [], "bad.hoge: not valid JSON (Expecting value: line 1 column 11 (char 10))"),
     ("bad.hoge", '{"a": 1}', [], "bytecode must be a JSON array"),
-    ("boom.hog", "throw Error('nope')", [], "Error('nope')"),
+    ("bad.hoge", '["_H", 1, 999]', [], "bad.hoge: Invalid bytecode: unknown opcode 999 (offset 2)"),
     ("ok.hog", "return 1", ["--globals", "[1]"], "--globals: expected a JSON object"),
+    ("ok.hog", "return 1", ["--globals", "{"], "--globals: not valid JSON"),
 ])
 def test_exec_errors(capsys, tmp_path: Path, name: str, content: str, extra: list[str], message: str) -> None:
     program = tmp_path / name
@@ -216,6 +232,17 @@ def test_exec_errors(capsys, tmp_path: Path, name: str, content: str, extra: lis
     code, _, err = cli(capsys, "exec", str(program), *extra)
     assert code != 0
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_exec_runtime_error_shows_the_output_so_far_then_the_error_with_a_caret(capsys, tmp_path: Path) -> None:
+    program = tmp_path / "boom.hog"
+    program.write_text("print('step 1')\nfn check(v) {\n  print('checking', v)\n  throw Error('nope')\n}\ncheck(2)\n")
+    code, out, err = cli(capsys, "exec", str(program))
+    assert code == 1
+    assert out == "step 1\nchecking 2\n"
+    assert err == (f"hog-test: error: {program}:4:3: Error('nope') (in function check)\n"
+                   "    throw Error('nope')\n"
+                   "    ^\n")
 
 
 def test_missing_file_is_usage_error(capsys) -> None:

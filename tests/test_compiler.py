@@ -235,18 +235,72 @@ def test_between_uses_hidden_slots_above_the_current_stack(front_end: str) -> No
         "GET_LOCAL", 4, "NULL", "NOT_EQ", "GET_LOCAL", 5, "NULL", "NOT_EQ", "GET_LOCAL", 3, "NULL", "NOT_EQ",
         "AND", 3, "JUMP_IF_FALSE", 14,
         "GET_LOCAL", 4, "GET_LOCAL", 3, "GT_EQ", "GET_LOCAL", 5, "GET_LOCAL", 3, "LT_EQ", "AND", 2,
-        "JUMP", 1, "FALSE", "SET_LOCAL", 2, "POP", "POP", "POP",
+        "JUMP", 1, "NULL", "SET_LOCAL", 2, "POP", "POP", "POP",
         "CALL_GLOBAL", s("print"), 2, "POP", "POP",
     )
+
+
+def _snapshot_between(value: Any, low: Any, high: Any, negated: bool) -> list[Any]:
+    """`print(value [not] between low and high)` on an empty stack, in the shape of PostHog's
+    conformance snapshot `between.hoge`: result slot 0, operands in slots 1-3, null when an
+    operand is null."""
+    def push(operand: Any) -> list[Any]:
+        return ["NULL"] if operand is None else ["INTEGER", operand]
+
+    low_op, high_op, join = ("LT", "GT", "OR") if negated else ("GT_EQ", "LT_EQ", "AND")
+    return [
+        "NULL", *push(value), *push(low), *push(high),
+        "GET_LOCAL", 2, "NULL", "NOT_EQ", "GET_LOCAL", 3, "NULL", "NOT_EQ", "GET_LOCAL", 1, "NULL", "NOT_EQ",
+        "AND", 3, "JUMP_IF_FALSE", 14,
+        "GET_LOCAL", 2, "GET_LOCAL", 1, low_op, "GET_LOCAL", 3, "GET_LOCAL", 1, high_op, join, 2,
+        "JUMP", 1, "NULL", "SET_LOCAL", 0, "POP", "POP", "POP",
+        "CALL_GLOBAL", s("print"), 1, "POP",
+    ]
+
+
+# The cases of PostHog's `between` conformance test, with what its snapshot prints.
+_BETWEEN_CASES = [
+    (5, 1, 10, False, "true"), (1, 1, 10, False, "true"), (10, 1, 10, False, "true"),
+    (0, 1, 10, False, "false"), (11, 1, 10, False, "false"),
+    (5, 1, 10, True, "false"), (0, 1, 10, True, "true"), (11, 1, 10, True, "true"),
+    (10, 1, 10, True, "false"),
+    (None, 1, 10, False, "null"), (5, None, 10, False, "null"), (5, 1, None, False, "null"),
+]
+
+
+def _between_program() -> str:
+    def text(operand: Any) -> str:
+        return "null" if operand is None else str(operand)
+
+    return "\n".join(
+        f"print({text(v)} {'not ' if negated else ''}between {text(lo)} and {text(hi)})"
+        for v, lo, hi, negated, _ in _BETWEEN_CASES
+    )
+
+
+def test_between_matches_posthogs_conformance_snapshot(front_end: str) -> None:
+    expected = [item for v, lo, hi, negated, _ in _BETWEEN_CASES for item in _snapshot_between(v, lo, hi, negated)]
+    assert compiled(_between_program(), front_end) == code(*expected)
+
+
+def test_between_prints_what_posthogs_snapshot_prints(node_vm: Any) -> None:
+    bytecode = compile_hog(_between_program())
+    expected = [printed for *_, printed in _BETWEEN_CASES]
+    assert execute_bytecode(bytecode).stdout == expected
+    reply = node_vm.run(bytecode)
+    assert reply["ok"] and reply["stdout"] == expected
 
 
 @pytest.mark.parametrize(("source", "expected"), [
     ("return 5 between 1 and 10", True),
     ("return 5 not between 1 and 4", True),
-    ("return null between 1 and 10", False),
+    ("return null between 1 and 10", None),
+    ("return 5 not between null and 10", None),
     ("let ok := 3 between 1 and 2\nreturn ok", False),
     ("return [0, 7 between 7 and 7, {'k': 1 between 2 and 3}]", [0, True, {"k": False}]),
+    ("return [0, 7 between null and 7, {'k': 1 between 2 and null}]", [0, None, {"k": None}]),
     ("fn f(a) { let z := 2\nreturn [a, z between a and 3] }\nreturn f(1)", [1, True]),
+    ("fn f(a) { let z := 2\nreturn [a, z between a and 3] }\nreturn f(null)", [None, None]),
 ])
 def test_between_results_on_both_vms(source: str, expected: Any, node_vm: Any) -> None:
     bytecode = compile_hog(source)

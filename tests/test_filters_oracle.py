@@ -153,11 +153,17 @@ KNOWN_DIVERGENCES = [
     ({"key": "p", "value": "^$", "operator": "regex"}, "", (True, False)),
     # A number as pattern: Python's VM rejects it, JavaScript turns it into text.
     ({"key": "p", "value": 5, "operator": "regex"}, "5", (False, True)),
-    # An unreadable date is null in Python and an invalid date (never equal) in JavaScript.
-    ({"key": "p", "value": "soon", "operator": "is_date_exact"}, "later", (True, False)),
     # toString of a whole float: '2.0' in Python, '2' in JavaScript.
     ({"key": "p", "value": "2.0", "operator": "icontains"}, 2.0, (True, False)),
 ]
+
+
+def test_unreadable_dates_match_nothing_in_either_vm(node_vm: Any) -> None:
+    # PostHog's Python VM fails on a date string `fromisoformat` refuses (so the condition does not
+    # match); Node reads an invalid date, never equal to anything.
+    bytecode = compile_filters([{"key": "p", "value": "soon", "operator": "is_date_exact"}], now=NOW)["bytecode"]
+    globals_ = filter_globals("event", "p", "later")
+    assert (ours_matches(bytecode, globals_), node_matches(node_vm, bytecode, globals_)) == (False, False)
 
 
 @pytest.mark.parametrize(("prop", "value", "answers"), KNOWN_DIVERGENCES)

@@ -177,11 +177,12 @@ def test_request_defaults() -> None:
 @pytest.mark.parametrize(("body", "field", "message"), [
     ({}, "source", "This field is required."),
     ({"source": "  "}, "source", "This field may not be blank."),
-    ({"source": "x", "sample_count": 0}, "sample_count", "Input should be greater than or equal to 1"),
-    ({"source": "x", "sample_count": 11}, "sample_count", "Input should be less than or equal to 10"),
+    ({"source": "x", "sample_count": 0}, "sample_count", "Ensure this value is greater than or equal to 1."),
+    ({"source": "x", "sample_count": 11}, "sample_count", "Ensure this value is less than or equal to 10."),
     ({"source": "x", "sample_count": True}, "sample_count", "A valid integer is required."),
     ({"source": "x", "tags": [{"description": "no name"}]}, "tags.0.name", "This field is required."),
-    ({"source": "x", "tags": "billing"}, "tags", "Input should be a valid list"),
+    ({"source": "x", "tags": "billing"}, "tags", 'Expected a list of items but got type "str".'),
+    ({"source": "x", "tags": ["billing"]}, "tags.0", "Invalid data. Expected a dictionary, but got str."),
 ])
 def test_request_validation_errors_in_the_endpoint_shape(body: dict, field: str, message: str) -> None:
     with pytest.raises(ValidationError) as exc:

@@ -133,8 +133,44 @@ def test_runtime_failures(store: EventStore, source: str, error: str) -> None:
 
 
 def test_timeout(store: EventStore) -> None:
-    [result] = run(store, "while (true) { }", sample_count=1)["results"]
-    assert result["error"] == "Execution timed out (5s limit exceeded)"
+    [result] = run(store, "let i := 0\nwhile (true) { }", sample_count=1)["results"]
+    assert result["error"] == "Execution timed out (5s limit exceeded) (line 2, column 1)"
+
+
+@pytest.mark.parametrize(("source", "error"), [
+    ("let x := null\nfn pick(v) {\n  return v()\n}\nreturn pick(x)",
+     "Runtime error: Invalid closure: null is not a function (line 3, column 10, in function pick)"),
+    ("return arrayMap(\n  t -> t.a + 1,\n  [{'a': 'text'}])",
+     'Runtime error: can only concatenate str (not "int") to str (line 2, column 8, in a lambda)'),
+    ("let n := 1\nreturn missing.field", "Runtime error: Global variable not found: missing (line 2, column 8)"),
+    ("if (length(input) >= 0) {\n  throw Error('no')\n}", "Runtime error: Error('no') (line 2, column 3)"),
+])
+def test_runtime_errors_keep_posthogs_prefix_and_end_with_the_position(store: EventStore, source: str,
+                                                                        error: str) -> None:
+    [result] = run(store, source, sample_count=1)["results"]
+    assert result["error"] == error
+
+
+def test_results_say_which_returned_names_were_dropped(store: EventStore) -> None:
+    response = test_hog("return ['billing', 'error', 'billing', 'nope']", tags=["billing"], store=store, now=NOW,
+                        sample_count=1)
+    [result] = response.results or []
+    assert result.tags == ["billing", "billing"]
+    assert result.dropped_tags == ["error", "nope"]
+    assert "dropped_tags" not in result.model_dump()  # the endpoint's body is unchanged
+
+
+def test_each_result_is_reported_as_soon_as_it_is_done(store: EventStore) -> None:
+    seen: list[str] = []
+    response = test_hog("print(event.uuid); return []", store=store, now=NOW, sample_count=3,
+                        on_result=lambda result: seen.append(result.reasoning))
+    assert seen == [result.reasoning for result in response.results or []] and len(seen) == 3
+
+
+def test_a_failure_keeps_the_error_with_its_source(store: EventStore) -> None:
+    response = test_hog("let a := 1\nreturn a()", store=store, now=NOW, sample_count=1)
+    [result] = response.results or []
+    assert result.failure is not None and result.failure.snippet() == "  return a()\n         ^"
 
 
 def test_compile_error(store: EventStore) -> None:
@@ -171,13 +207,31 @@ def test_handle_request_gives_status_and_body(store: EventStore) -> None:
     assert status == 200 and [r["tags"] for r in body["results"]] == [["x"], ["x"]]
 
 
+def test_a_result_says_where_posthog_would_tag_differently(store: EventStore) -> None:
+    # An extra key, present only then: PostHog's clients ignore it, and the body is otherwise the
+    # endpoint's own.
+    source = """
+        let words := splitByString(' ', 'a b')
+        return [f'n{arrayCount(t -> arrayExists(w -> position(t, w) > 0, words), ['xa', 'xb', 'zz'])}']
+    """
+    body = run(store, source, sample_count=1)
+    [result] = body["results"]
+    assert result["tags"] == ["n2"]
+    [message] = result["posthog_divergences"]
+    assert "tags differently in PostHog, where it returns ['n3'] (here ['n2'])" in message
+    assert set(result) - {"posthog_divergences"} == {"event_uuid", "trace_id", "input_preview", "output_preview",
+                                                      "tags", "reasoning", "error"}
+    assert "posthog_divergences" not in run(store, "return ['a']", sample_count=1)["results"][0]
+
+
 def test_run_hog_tagger_directly() -> None:
     from hogvm import compile_hog
 
     bytecode = compile_hog("print(input); return [output, 'keep']")
     event = {"uuid": "u1", "event": "$ai_span", "distinct_id": "d",
              "properties": json.dumps({"$ai_input_state": {"q": "hi"}, "$ai_output_state": "drop"})}
-    assert run_hog_tagger(bytecode, event, {"keep"}) == {"tags": ["keep"], "reasoning": '{"q": "hi"}', "error": None}
+    assert run_hog_tagger(bytecode, event, {"keep"}) == {"tags": ["keep"], "reasoning": '{"q": "hi"}', "error": None,
+                                                           "posthog_divergences": []}
     assert run_hog_tagger(["_H", 1, 999], event, set())["error"].startswith("Runtime error: ")
     assert run_hog_tagger(bytecode, {"event": "$ai_span"}, set())["error"] == "Invalid event: KeyError: 'properties'"
 

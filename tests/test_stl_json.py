@@ -77,6 +77,25 @@ def test_json_stringify_cycles_and_indent_memory() -> None:
         call_native(Call("jsonStringify", deep, 1000), FakeContext(memory_limit=1_000_000))
 
 
+def test_json_stringify_charges_its_indent_first() -> None:
+    # A container is indented: the indent string is charged before anything is built (an indent of
+    # 10**9 used to allocate its gigabyte outside the memory limit).
+    for indent in (25_363_881_984, 10**9):
+        with pytest.raises(HogVMMemoryExceededException):
+            call_native(Call("jsonStringify", [1], indent), FakeContext(memory_limit=1_000_000))
+    assert call_native(Call("jsonStringify", [1], 1000), FakeContext(memory_limit=1_000_000)) == \
+        "[\n" + " " * 1000 + "1\n]"
+
+
+def test_json_stringify_of_a_scalar_ignores_a_huge_indent() -> None:
+    # Nothing to indent: PostHog's Python VM answers 'null' for an indent it can allocate (64 MiB and
+    # one); here the answer is the same whatever the indent (where PostHog would run out of memory
+    # building 25 GB of spaces, this is the better answer).
+    for value, text in ((None, "null"), ([], "[]"), ({}, "{}"), ("a", '"a"')):
+        for indent in (67_108_865, 25_363_881_984):
+            assert call_native(Call("jsonStringify", value, indent), FakeContext(memory_limit=1_000_000)) == text
+
+
 def test_is_valid_json() -> None:
     assert call("isValidJSON", DOC) is True
     assert call("isValidJSON", "{") is False
@@ -153,13 +172,32 @@ def test_json_length(args: tuple, expected: int) -> None:
     ("JSONExtractString", (DOC, "z"), None),
     ("JSONExtractString", (DOC, "a", "b", -1, "c"), "True"),
     ("JSONExtractString", (DOC, "a", "b", 99), None),
-    ("JSONExtractString", (DOC, "a", 1), None),  # an index into an object names nothing
-    ("JSONExtractString", (DOC, "a", "b", "k"), None),  # a key into an array names nothing
+    ("JSONExtractString", ('"abc"', 2), "b"),  # an index into a string is a character, as in Python
 ])
 def test_json_extract(name: str, args: tuple, expected: object) -> None:
     assert call(name, *args) == expected
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    # PostHog's Python VM crashes on these (KeyError, AttributeError, TypeError): a clear error here
+    ((DOC, "a", 1), "Can not index an object with 1"),
+    ((DOC, "a", "b", "k"), "Can not look up 'k' in a array"),
+    ((DOC, "n", 1), "Can not index a float with 1"),
+])
+def test_a_path_posthog_crashes_on_is_an_error(args: tuple, message: str) -> None:
+    for name in ("JSONExtractString", "JSONExtractInt", "JSONExtractArrayRaw", "JSONLength"):
+        with pytest.raises(HogVMException, match=message):
+            call(name, *args)
+
+
 def test_json_extract_index_zero_is_an_error() -> None:
     with pytest.raises(HogVMException, match="Hog arrays start from index 1"):
         call("JSONExtractString", DOC, "a", "b", 0)
+
+
+def test_json_extract_int_of_an_infinity_is_an_error_as_in_posthog() -> None:
+    # PostHog's Python VM crashes (OverflowError); here a HogError that says what is wrong.
+    for value in (float("inf"), float("-inf")):
+        with pytest.raises(HogVMException, match="can not make an integer of"):
+            call_native(Call("JSONExtractInt", value), FakeContext())
+    assert call_native(Call("JSONExtractFloat", float("inf")), FakeContext()) == float("inf")

@@ -54,10 +54,17 @@ def test_is_ip_address_in_range(address, cidr, expected):
     assert run(C("isIPAddressInRange", address, cidr)) is expected
 
 
-@pytest.mark.parametrize("value", [None, 167772161, 1.5, True, ["10.0.0.1"]])
-def test_non_strings_are_never_in_range(value):
+@pytest.mark.parametrize("value", [None, 1.5, ["10.0.0.1"], {"a": 1}])
+def test_other_values_are_never_in_range(value):
     assert run(C("isIPAddressInRange", value, "10.0.0.0/8")) is False
     assert run(C("isIPAddressInRange", "10.0.0.1", value)) is False
+
+
+def test_integers_are_addresses_as_pythons_ipaddress_reads_them():
+    # PostHog's Python VM hands both arguments to ipaddress, which takes integers (and booleans).
+    assert run(C("isIPAddressInRange", 167772161, "10.0.0.0/8")) is True  # 10.0.0.1
+    assert run(C("isIPAddressInRange", "0.0.0.1", True)) is True
+    assert run(C("isIPAddressInRange", 5, 6)) is False
 
 
 def test_a_bare_address_is_a_one_address_range():

@@ -42,8 +42,8 @@ def test_table_size() -> None:
 def test_arity_errors_name_the_function() -> None:
     from hogvm.errors import HogVMException
 
-    with pytest.raises(HogVMException, match="Function upper takes at most 1 argument, got 2"):
+    with pytest.raises(HogVMException, match="Function upper requires at most 1 arguments"):
         STL["upper"].check_arity(2)
-    with pytest.raises(HogVMException, match="Function replaceAll requires at least 3 arguments, got 1"):
+    with pytest.raises(HogVMException, match="Function replaceAll requires at least 3 arguments"):
         STL["replaceAll"].check_arity(1)
     STL["concat"].check_arity(300)  # unbounded

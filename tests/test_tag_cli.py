@@ -17,9 +17,9 @@ from typing import Any
 import psutil
 import pytest
 
+from tests.cli_support import cli as run_cli
+from tests.cli_support import use_private_default_db  # noqa: F401 - an autouse fixture
 from tests.tag_support import TOPIC_TAGS, TOPICS, generations, topic_tagger, write_jsonl
-from tests.test_cli import cli as run_cli
-from tests.test_cli import private_default_db  # noqa: F401 - autouse: a private default database
 
 EVENTS = generations(400)
 HOG_TEST = [sys.executable, "-m", "hogtest"]

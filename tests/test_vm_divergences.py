@@ -109,3 +109,79 @@ def test_a_closure_over_a_parameter_sees_this_calls_argument(node_vm) -> None:
     source = "return arrayMap(x -> x + ((p) -> p + x)(x), [3, 47, 0, 0])"
     assert ours(source)[0] == "[9, 141, 0, 0]"
     assert theirs(node_vm, source)[0] == "[9, 97, 3, 3]"
+
+
+# --- deliberate differences from PostHog's Python VM, where it is defective ---------------------
+# PostHog's answers are computed here the way its source computes them (with pytz and re, its own
+# libraries), or taken from its TypeScript VM where that shares the defect.
+
+
+def test_to_unix_timestamp_of_a_date_in_a_zone_uses_the_real_offset() -> None:
+    import datetime
+
+    import pytz
+
+    # PostHog: datetime(y, m, d, tzinfo=pytz.timezone(zone)).timestamp(), which applies the zone's
+    # local mean time (+0:53 in Berlin): 7 minutes off.
+    posthog = datetime.datetime(2024, 1, 1, tzinfo=pytz.timezone("Europe/Berlin")).timestamp()
+    assert posthog == 1704064020.0
+    assert ours("return toUnixTimestamp(toDate('2024-01-01'), 'Europe/Berlin')")[0] == "1704063600.0"
+
+
+def test_summer_time_after_2037() -> None:
+    import datetime
+
+    import pytz
+
+    july_2040 = datetime.datetime(2040, 7, 1, 12, tzinfo=datetime.UTC).timestamp()
+    # PostHog: datetime.fromtimestamp(dt, pytz.timezone(zone)); pytz's tables stop in 2037
+    posthog = datetime.datetime.fromtimestamp(july_2040, pytz.timezone("Europe/Berlin")).strftime("%H")
+    assert posthog == "13"
+    source = f"return formatDateTime(fromUnixTimestamp({july_2040}), '%H', 'Europe/Berlin')"
+    assert ours(source)[0] == "'14'"
+
+
+def test_a_hog_written_builtin_works_through_a_variable(node_vm) -> None:
+    source = "let f := arrayMap\nreturn f(x -> x * 2, [1, 2])"
+    assert ours(source)[0] == "[2, 4]"
+    reply = node_vm.run(compile_hog(source))
+    assert reply["error"] == "Unsupported function call: arrayMap"
+    result = execute_bytecode(compile_hog(source))
+    assert [f["kind"] for f in result.posthog_divergences] == ["unsupported_in_posthog"]
+
+
+def test_try_base64_decode_exists_though_posthogs_python_vm_lacks_it(node_vm) -> None:
+    source = "return tryBase64Decode('aGk')"
+    assert ours(source)[0] == "'hi'"
+    assert theirs(node_vm, source)[0] == "'hi'"
+    assert execute_bytecode(compile_hog(source)).posthog_divergences[0]["kind"] == "unsupported_in_posthog"
+
+
+def test_array_reduce_folds_the_values(node_vm) -> None:
+    # PostHog's Python VM runs a stale compiled arrayReduce (it indexes the array by each element's
+    # value); its TypeScript VM and this one fold the values.
+    source = "return arrayReduce((acc, x) -> acc + x, [10, 20, 30], 0)"
+    assert ours(source)[0] == "60"
+    assert theirs(node_vm, source)[0] == "60"
+    assert execute_bytecode(compile_hog(source)).posthog_divergences[0]["kind"] == "posthog_defect"
+
+
+def test_regex_operators_keep_re2_while_match_follows_python_re() -> None:
+    import re
+
+    # PostHog's Python VM runs =~ through re as well (its source carries a TODO to move to RE2,
+    # which its TypeScript VM and ClickHouse use): an accented word character shows the difference.
+    assert bool(re.search(re.compile("^\\w$"), "é")) is True
+    assert ours("return ['é' =~ '^\\\\w$', match('é', '^\\\\w$')]")[0] == "[false, true]"
+
+
+def test_a_stale_upvalue_is_flagged_not_copied(node_vm) -> None:
+    # This run's answer stays the right one; the result says what PostHog's VMs answer.
+    source = """
+        let words := ['a', 'b']
+        return arrayCount(t -> arrayExists(w -> position(t, w) > 0, words), ['xa', 'xb', 'zz'])
+    """
+    result = execute_bytecode(compile_hog(source))
+    assert result.result == 2
+    assert theirs(node_vm, source)[0] == "3"
+    assert result.posthog_divergences[0]["posthog_result"] == 3

@@ -8,6 +8,7 @@ and pushes its result. Builtins come from the STL registry; host functions (`fun
 
 from __future__ import annotations
 
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from hogvm import operators
@@ -86,13 +87,19 @@ def op_call_global(m: Machine, arg: tuple[str, int]) -> None:
         push_native(m, name, argc)
         m.after_native()
     elif name in m.bytecode_stl:
-        check_depth(m)
-        target = bytecode_stl_entry(m, name, argc)
-        m.checkpoint()
-        closure = Closure(native_callable(name, argc, "bytecode_stl", target.name), [])
+        target, closure = enter_bytecode_stl(m, name, argc)
         m.call(target, 0, len(m.stack) - argc, closure)
     else:
         raise HogVMException(f"Unsupported function call: {name}")
+
+
+def enter_bytecode_stl(m: Machine, name: str, argc: int) -> tuple[Chunk, Closure]:
+    """What CALL_GLOBAL checks and counts before it runs the bytecode-STL function `name` (both
+    tiers): its chunk and the closure it runs as."""
+    check_depth(m)
+    target = bytecode_stl_entry(m, name, argc)
+    m.checkpoint()
+    return target, Closure(native_callable(name, argc, "bytecode_stl", target.name), [])
 
 
 def _call_builtin(m: Machine, name: str, builtin: Any, argc: int) -> None:
@@ -105,13 +112,25 @@ def _call_builtin(m: Machine, name: str, builtin: Any, argc: int) -> None:
         del stack[-argc:]
     else:
         args = []
+    push_builtin_result(m, name, builtin, args)
+
+
+def push_builtin_result(m: Machine, name: str, builtin: Any, args: list[Any]) -> None:
+    """Run a native builtin on `args` (its arity checked), push its result and account for it.
+    Tier 2 calls it directly with the argument list."""
     try:
         result = builtin.fn(args, m)
     except HogError:
         raise
     except Exception as error:
         raise builtin_failure(m, name, error) from None
-    stack.append(result)  # pushed first: a measurement of live memory includes the result
+    m.stack.append(result)  # pushed first: a measurement of live memory includes the result
+    account_builtin_result(m, result)
+
+
+def account_builtin_result(m: Machine, result: Any) -> None:
+    """Charge a builtin's result (on the stack by now, as far as live memory goes), then check the
+    clock. Tier 2 runs the builtin itself and calls this."""
     kind = type(result)
     meter = m.meter
     if kind is str:
@@ -120,7 +139,8 @@ def _call_builtin(m: Machine, name: str, builtin: Any, argc: int) -> None:
         meter.used += shallow_cost(result)
     if meter.used > meter.limit:
         meter.collect()
-    m.after_native()
+    if len(m.stdout) != m.stdout_charged or monotonic() > m.deadline:  # the common case skips a call
+        m.after_native()
 
 
 def _call_declared(m: Machine, name: str, argc: int) -> None:
@@ -175,12 +195,17 @@ def op_call_local(m: Machine, argc: int) -> None:
         m.checkpoint()
         m.call(fn.code, fn.entry, len(stack) - wanted, callee)
     elif kind == "bytecode_stl":
+        m.note_divergence(
+            "unsupported_in_posthog",
+            f"PostHog's VMs can not call {fn.name} through a variable (they stop with 'Unsupported "
+            f"function call: {fn.name}'): this tagger fails in PostHog",
+        )
         check_depth(m)
         target = bytecode_stl_entry(m, fn.name, argc)
         m.checkpoint()
         m.call(target, 0, len(stack) - argc, callee)
     else:
-        push_native(m, fn.name, argc)
+        push_native(m, fn.name, argc, pad=True)
         m.after_native()
 
 
@@ -188,12 +213,22 @@ def op_call_local(m: Machine, argc: int) -> None:
 
 
 def check_depth(m: Machine) -> None:
-    if len(m.frames) >= m.max_call_depth:
+    if m.call_depth() >= m.max_call_depth:
         raise HogVMCallDepthExceededException(m.max_call_depth)
 
 
 def bytecode_stl_entry(m: Machine, name: str, argc: int) -> Chunk:
-    found = bytecode_stl_chunk(name, m.bytecode_stl)
+    if name == "arrayReduce":
+        m.note_divergence(
+            "posthog_defect",
+            "PostHog's Python VM runs a stale compiled arrayReduce that indexes the array by each "
+            "element's value: its answer here is likely different (its TypeScript VM agrees with this one)",
+        )
+    found = None
+    if m.posthog_cells is not None:  # replaying under PostHog's model: its functions' stack layout
+        found = bytecode_stl_chunk(f"posthog_layout/{name}", m.bytecode_stl)
+    if found is None:
+        found = bytecode_stl_chunk(name, m.bytecode_stl)
     if found is None:
         raise HogVMException(f"Unsupported function call: {name}")
     arg_count, target = found
@@ -202,8 +237,12 @@ def bytecode_stl_entry(m: Machine, name: str, argc: int) -> Chunk:
     return target
 
 
-def push_native(m: Machine, name: str, argc: int) -> None:
+def push_native(m: Machine, name: str, argc: int, *, pad: bool = False) -> None:
     """Call a host function or builtin with `argc` arguments from the stack; push its result.
+
+    `pad` (a call through a variable, CALL_LOCAL): as PostHog's VMs do there, a builtin gets its
+    missing optional arguments as nulls, up to its maximum (`let f := md5; f('a')` is
+    `md5('a', null)`, which is null: null is no known encoding).
 
     The result is accounted for as it is pushed: a host function's converted result is charged
     before (`charge` measures live memory plus that cost when over the limit); a builtin's is
@@ -227,6 +266,8 @@ def push_native(m: Machine, name: str, argc: int) -> None:
     if host is not None:
         stack.append(_call_host(m, name, host, args))
         return
+    if pad and m.version and builtin.max_args is not None and argc < builtin.max_args:
+        args.extend([None] * (builtin.max_args - argc))
     try:
         result = builtin.fn(args, m)
     except HogError:
@@ -252,7 +293,8 @@ def builtin_failure(m: Machine, name: str, error: Exception) -> HogError:
 def _call_host(m: Machine, name: str, host: Any, args: list[Any]) -> Any:
     meter = m.meter
     try:
-        result = host(*[to_host(arg) for arg in args])
+        host_args = [to_host(arg) for arg in args]
+        result = m.volatile(lambda: host(*host_args), (name, repr(host_args)))
     except HogError:
         raise
     except MemoryError:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hogvm import operators
+from hogvm import operators, posthog_model
 from hogvm.errors import HogVMException
+from hogvm.handlers.closures import close_upvalue
 from hogvm.loader import CONST, SET_LOCAL_REBIND, SET_LOCAL_REBIND_TOP
 from hogvm.memory import VALUE_COST
 from hogvm.opcodes import Op
@@ -36,16 +37,14 @@ def op_set_local(m: Machine, slot: int) -> None:
 
 
 def _close_at(m: Machine, location: int) -> None:
-    upvalue = m.open_upvalues.pop(location)
-    upvalue.value = m.stack[location]
-    upvalue.closed = True
+    close_upvalue(m, location, m.stack[location])
 
 
 def op_set_local_rebind(m: Machine, slot: int) -> None:
     """A for-in loop variable's per-iteration write: closures of the last iteration keep their
     value (see loader._mark_rebinding_writes)."""
     location = m.base + slot
-    if location in m.open_upvalues:
+    if location in m.open_upvalues and posthog_model.rebinds(m):
         _close_at(m, location)
     stack = m.stack
     stack[location] = stack.pop()
@@ -55,7 +54,7 @@ def op_set_local_rebind_top(m: Machine, slot: int) -> None:
     """The write ending a C-style for step: a new binding if it is the loop's (topmost) variable."""
     location = m.base + slot
     stack = m.stack
-    if location in m.open_upvalues and location == len(stack) - 2:
+    if location in m.open_upvalues and location == len(stack) - 2 and posthog_model.rebinds(m):
         _close_at(m, location)
     stack[location] = stack.pop()
 
@@ -70,7 +69,9 @@ def _take(m: Machine, count: int) -> list[Any]:
     return items
 
 
-def _charge_container(m: Machine, values: int) -> None:
+def charge_container(m: Machine, values: int) -> None:
+    """Charge a container of `values` items about to be built (its items still on the stack). Tier 2
+    calls it before building arrays and tuples itself."""
     meter = m.meter
     meter.used += VALUE_COST * (values + 1)
     if meter.used > meter.limit:
@@ -80,21 +81,21 @@ def _charge_container(m: Machine, values: int) -> None:
 def op_array(m: Machine, count: int) -> None:
     if count > len(m.stack):
         raise HogVMException("Stack underflow")
-    _charge_container(m, count)
+    charge_container(m, count)
     m.stack.append(_take(m, count))
 
 
 def op_tuple(m: Machine, count: int) -> None:
     if count > len(m.stack):
         raise HogVMException("Stack underflow")
-    _charge_container(m, count)
+    charge_container(m, count)
     m.stack.append(tuple(_take(m, count)))
 
 
 def op_dict(m: Machine, count: int) -> None:
     if 2 * count > len(m.stack):
         raise HogVMException("Stack underflow")
-    _charge_container(m, 2 * count)
+    charge_container(m, 2 * count)
     items = _take(m, 2 * count)
     try:
         m.stack.append(dict(zip(items[::2], items[1::2], strict=True)))

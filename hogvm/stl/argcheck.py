@@ -40,6 +40,9 @@ def expect_number(function: str, value: Any, what: str = "argument") -> int | fl
     return value
 
 
+TEXT_CHARGE_FROM = 1 << 12  # a text assembled from pieces is charged once it passes this size
+
+
 class TextMeter:
     """Charges a text assembled from pieces before it is joined: the whole size so far, each time
     it doubles (the VM's meter can not see pieces that are not on its stack yet)."""
@@ -48,7 +51,7 @@ class TextMeter:
 
     def __init__(self, ctx: StlContext) -> None:
         self._ctx = ctx
-        self._charge_at = 1 << 12
+        self._charge_at = TEXT_CHARGE_FROM
         self.size = 0
 
     def add(self, length: int) -> None:

@@ -24,16 +24,21 @@ from typing import Any
 BYTECODE_STL_PATH = Path(__file__).with_name("bytecode_stl.json")
 
 
-def _load(path: Path = BYTECODE_STL_PATH) -> dict[str, tuple[tuple[str, ...], list[Any]]]:
+def _load(path: Path = BYTECODE_STL_PATH, prefix: str = "") -> dict[str, tuple[tuple[str, ...], list[Any]]]:
     raw = json.loads(path.read_text(encoding="utf-8"))
     return {
-        name: (tuple(entry["args"]), entry["bytecode"])
+        name[len(prefix):]: (tuple(entry["args"]), entry["bytecode"])
         for name, entry in raw.items()
-        if not name.startswith("$")
+        if not name.startswith("$") and name.startswith(prefix) and "/" not in name[len(prefix):]
     }
 
 
 BYTECODE_STL: dict[str, tuple[tuple[str, ...], list[Any]]] = _load()
+
+# Bodies with the stack layout of PostHog's own compiled functions, where ours differ (arrayMap is
+# pre-sized here). The replay that checks a run against PostHog's upvalue model uses them: which
+# closures share a captured variable there depends on stack positions.
+POSTHOG_LAYOUT: dict[str, tuple[tuple[str, ...], list[Any]]] = _load(prefix="posthog_layout/")
 
 
 def stl_chunk_name(name: str) -> str:

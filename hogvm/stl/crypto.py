@@ -1,9 +1,12 @@
 """Hashing builtins: md5/sha1/sha256 digests and chained HMACs, as PostHog's VMs compute them.
 
 Strings are hashed as UTF-8. A digest is returned as `hex` (the default), `base64`, `base64url`
-(unpadded) or `binary` (one character per byte, as Node's 'binary'/latin1). Hashing `null` gives
-`null`. PostHog's Python VM returns null for an unknown encoding and crashes on a non-string; here
-both are a `HogVMException` naming the problem, since neither can be what the author meant.
+(unpadded) or `binary` (one character per byte, as Node's 'binary'/latin1). As in PostHog's Python
+VM, hashing `null` gives `null` and so does any other encoding (`md5('a', 'HEX')`, or the null a
+call through a variable pads in). The HMAC chains take any sequence of at least two strings, a
+string being the sequence of its characters (`sha256HmacChain('kd')` is HMAC(key='k', msg='d')).
+Where PostHog's VM crashes (a value that is not a string, a lone surrogate that is no UTF-8, a
+chain shorter than two) this raises a `HogVMException` that says so.
 """
 
 from __future__ import annotations
@@ -26,18 +29,18 @@ _ENCODERS: dict[str, Callable[[bytes], str]] = {
 }
 
 
-def _encode(fn: str, digest: bytes, encoding: Any) -> str:
+def _encode(digest: bytes, encoding: Any) -> str | None:
     encoder = _ENCODERS.get(encoding) if type(encoding) is str else None
-    if encoder is None:
-        raise HogVMException(f"{fn}: unknown encoding {encoding!r}; use one of {', '.join(_ENCODERS)}")
-    return encoder(digest)
+    return None if encoder is None else encoder(digest)
 
 
 def _utf8(fn: str, value: Any) -> bytes:
     if type(value) is not str:
         raise HogVMException(f"{fn}: expected a string, got {type_name(value)}")
-    # surrogatepass: a lone surrogate from a JSON string must not crash the hash
-    return value.encode("utf-8", "surrogatepass")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise HogVMException(f"{fn}: the string contains an unpaired surrogate, which is not UTF-8") from None
 
 
 def _digest_builtin(name: str, algorithm: str, *, hex_only: bool) -> None:
@@ -45,7 +48,7 @@ def _digest_builtin(name: str, algorithm: str, *, hex_only: bool) -> None:
         if args[0] is None:
             return None
         encoding = "hex" if hex_only or len(args) < 2 else args[1]
-        return _encode(name, hashlib.new(algorithm, _utf8(name, args[0])).digest(), encoding)
+        return _encode(hashlib.new(algorithm, _utf8(name, args[0])).digest(), encoding)
 
     digest.__name__ = name
     builtin(name, 1, 1 if hex_only else 2)(digest)
@@ -54,7 +57,7 @@ def _digest_builtin(name: str, algorithm: str, *, hex_only: bool) -> None:
 def hmac_chain(fn: str, algorithm: str, data: Any) -> bytes:
     """HMAC(key=data[0], msg=data[1]), then each further item is signed with the previous digest
     as the key (AWS SigV4-style key derivation)."""
-    if type(data) not in (list, tuple):
+    if type(data) not in (list, tuple, str):
         raise HogVMException(f"{fn}: expected an array of strings, got {type_name(data)}")
     if len(data) < 2:
         raise HogVMException(f"{fn}: data array must contain at least two elements")
@@ -65,9 +68,9 @@ def hmac_chain(fn: str, algorithm: str, data: Any) -> bytes:
 
 
 def _hmac_chain_builtin(name: str, algorithm: str, *, hex_only: bool) -> None:
-    def chain(args: list[Any], ctx: StlContext) -> str:
+    def chain(args: list[Any], ctx: StlContext) -> str | None:
         encoding = "hex" if hex_only or len(args) < 2 else args[1]
-        return _encode(name, hmac_chain(name, algorithm, args[0]), encoding)
+        return _encode(hmac_chain(name, algorithm, args[0]), encoding)
 
     chain.__name__ = name
     builtin(name, 1, 1 if hex_only else 2)(chain)

@@ -5,9 +5,9 @@ day}`, a datetime is `{__hogDateTime__, dt, zone}` with `dt` in epoch seconds (a
 number `fromUnixTimestamp` was given) and `zone` an IANA name. Time zones come from the standard
 library's `zoneinfo`; `get_zone` is the one place that turns a zone name into a tzinfo.
 
-Compatibility. Outputs match PostHog's Python VM, on which taggers run, also where its TypeScript
-VM answers differently. Each difference below is pinned by a test in tests/test_stl_dates.py
-(`PYTHON_NOT_TYPESCRIPT`) and by the corpus files tests/corpus/stl_dates/*.typescript.stdout:
+Compatibility. These follow PostHog's Python VM, on which taggers run, also where its TypeScript
+VM answers differently (pinned in tests/test_stl_dates.py, `PYTHON_NOT_TYPESCRIPT`, and the corpus
+files tests/corpus/stl_dates/*.typescript.stdout):
 
 - Wall-clock reads of a DateTime (`extract`, `toYear`, `toMonth`, `toYYYYMM`, `dateTrunc`,
   `toStartOfDay/Hour/Week/Month`, `dateAdd`, `addDays`, `dateDiff`) take its UTC wall clock and
@@ -16,21 +16,34 @@ VM answers differently. Each difference below is pinned by a test in tests/test_
   `toStartOf*` and `dateAdd` return the UTC wall-clock result read as Kolkata time (5:30 earlier
   than the UTC answer). The offset is fixed at the starting wall time (a truncation or addition
   across a DST change keeps it), and a wall time the zone skips or repeats takes its standard-time
-  offset, as `pytz.localize(is_dst=False)` does. A date string in `dateDiff` is its wall clock as
-  written, read as UTC (an offset in the string is dropped). PostHog's TypeScript VM and
-  ClickHouse read the real local time instead. Dates are midnight UTC in both VMs, and UTC values,
-  which taggers normally get, read the same in both.
+  offset, as `pytz.localize(is_dst=False)` does. PostHog's TypeScript VM and ClickHouse read the
+  real local time instead. Dates are midnight UTC in both VMs, and UTC values, which taggers
+  normally get, read the same in both.
+- Date strings are read with Python's `datetime.fromisoformat`, as PostHog's Python VM reads them
+  (`toYear('2024-W05')`, `toDate('20240131')`); a string without an offset is UTC (the local time
+  of PostHog's servers), and `dateDiff`/`extract` replace a string's own offset with UTC. A string
+  `fromisoformat` refuses is an error, where PostHog's VM crashes.
 - `now(zone)`, `toDateTime(x, zone)` and `toUnixTimestampMilli(x, zone)` ignore the zone argument
-  (whatever it is, as the Python VM never looks at it): `now` and `toDateTime` return UTC values
-  and naive strings and Dates are read in UTC. The TypeScript VM honours these zones.
-  `toUnixTimestamp(x, zone)` and `formatDateTime(x, format, zone)` use theirs in both VMs.
-- Input PostHog's Python VM crashes on with a raw Python exception (an unknown zone, a `null` or a
-  list where a date belongs, an unknown unit) raises a `HogVMException` saying what was expected.
+  (whatever it is, as the Python VM never looks at it), and so does `toUnixTimestamp(DateTime,
+  zone)`. `toTimeZone` does not check its zone: an unknown one fails where the value is first read.
+- Input PostHog's Python VM crashes on with a raw Python exception (an unknown zone where one is
+  used, a `null` or a list where a date belongs, an unknown unit) raises a `HogVMException` saying
+  what was expected.
 - `toDate(number)` reads the timestamp in UTC, not in the host machine's zone.
 
-A local wall time read in a zone (a naive string or a Date given a zone) that a DST change skips
-or repeats resolves as PostHog's `pytz.localize(..., is_dst=True)` does: the summer-time reading.
-Offsets are rounded to whole minutes there, as pytz rounds the local mean time of old dates.
+Deliberate differences from PostHog's Python VM, where its time zone library (pytz) is wrong; both
+are pinned in tests/test_vm_divergences.py and listed in the README:
+
+- `toUnixTimestamp(Date, zone)`: PostHog attaches a pytz zone to the date directly, which applies
+  the zone's first historical offset, its local mean time (+0:53 in Europe/Berlin, -4:56 in
+  America/New_York), so its answer is off by minutes. Here it is midnight at the zone's real offset.
+- Summer time after 2037: pytz's tables stop in 2037, so PostHog reads a later instant in standard
+  time (`formatDateTime` of July 2040 in Europe/Berlin shows 13:00 for 11:00 UTC); zoneinfo here
+  keeps applying the zone's rules (14:00).
+
+A local wall time read in a zone (a Date given a zone, or the wall clocks above) that a DST change
+skips or repeats resolves as PostHog's `pytz.localize` does, and offsets are rounded to whole
+minutes as pytz rounds the local mean time of dates before a zone's first standard offset.
 """
 
 from __future__ import annotations
@@ -45,7 +58,7 @@ from typing import Any
 
 from hogvm.errors import HogVMException
 from hogvm.printing import type_name as _type_name
-from hogvm.stl.registry import StlContext, builtin
+from hogvm.stl.registry import StlContext, builtin, volatile
 from hogvm.values import DATE_TAG, DATETIME_TAG, INTERVAL_TAG, is_hog_date, is_hog_datetime
 
 UTC = _dt.UTC
@@ -67,7 +80,8 @@ def hog_interval(value: Any, unit: str) -> dict[str, Any]:
 
 
 def _is_number(value: Any) -> bool:
-    return type(value) is int or type(value) is float
+    """A number as Python's arithmetic sees one: booleans count (timedelta(days=True) is a day)."""
+    return type(value) is int or type(value) is float or type(value) is bool
 
 
 def _require_number(fn: str, value: Any, what: str = "a number") -> int | float:
@@ -210,10 +224,7 @@ def _python_vm_clock_or_string(value: Any, fn: str) -> _dt.datetime:
     """`python_vm_clock`, or for a date string its wall clock as written, read as UTC (PostHog's
     Python VM replaces a string's own offset with UTC)."""
     if type(value) is str:
-        parsed = parse_date_like(value)
-        if parsed is None:
-            raise HogVMException(f"{fn}: could not parse date: {value!r}")
-        return parsed.replace(tzinfo=UTC)
+        return from_iso_format(fn, value).replace(tzinfo=UTC)
     return python_vm_clock(value, fn)
 
 
@@ -264,6 +275,30 @@ def parse_date_like(text: str, zone: str | None = None) -> _dt.datetime | None:
     return naive.replace(tzinfo=_dt.timezone(-delta if offset[0] == "-" else delta))
 
 
+def from_iso_format(fn: str, text: Any) -> _dt.datetime:
+    """`datetime.fromisoformat`, which PostHog's Python VM reads date strings with: every ISO 8601
+    form it accepts works ('2024-W05', '20240131', '2024-01-31T10', ...); anything else is an error,
+    where PostHog's VM crashes."""
+    if type(text) is not str:
+        raise HogVMException(f"{fn}: expected a date string, got {_type_name(text)}")
+    try:
+        return _dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise HogVMException(f"{fn}: could not parse date: {text!r} (expected an ISO 8601 date)") from None
+
+
+def _iso_seconds(fn: str, text: Any) -> float:
+    """Epoch seconds of an ISO date string; one without an offset is read as UTC (the local time of
+    PostHog's servers, where the VM reads it with `datetime.timestamp()`)."""
+    moment = from_iso_format(fn, text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return moment.timestamp()
+    except (OverflowError, ValueError) as e:
+        raise HogVMException(f"{fn}: date out of range: {text!r}") from e
+
+
 def date_string_to_seconds(text: str) -> float | None:
     """Epoch seconds of a date-like string, as `toDateTime` reads it; None if it is not one.
     (Newer PostHog VMs compare a datetime with such a string by this value.)"""
@@ -277,7 +312,7 @@ def date_string_to_seconds(text: str) -> float | None:
 def _now_seconds(ctx: StlContext) -> float:
     # A host or test may pin the clock by giving the context a `now()` returning epoch seconds.
     clock: Callable[[], float] | None = getattr(ctx, "now", None)
-    return clock() if callable(clock) else time.time()
+    return clock() if callable(clock) else volatile(ctx, time.time)
 
 
 @builtin("now", 0, 1)
@@ -296,74 +331,68 @@ def today(args: list[Any], ctx: StlContext) -> dict[str, Any]:
 
 
 @builtin("toDate", 1, 1)
-def to_date(args: list[Any], ctx: StlContext) -> dict[str, Any] | None:
+def to_date(args: list[Any], ctx: StlContext) -> dict[str, Any]:
+    """A number is a timestamp (read in UTC), a string an ISO date (its date as written); anything
+    else, or a string `fromisoformat` refuses, is an error (PostHog's Python VM crashes there)."""
     value = args[0]
     if _is_number(value):
         moment = _from_epoch(value, UTC)
     elif type(value) is str:
-        parsed = parse_date_like(value)
-        if parsed is None:
-            return None  # like PostHog: an unparseable string is null, not an error
-        moment = parsed
-    elif value is None:
-        return None
-    elif is_hog_date(value) or is_hog_datetime(value):
-        moment = wall_clock(value, "toDate")
+        moment = from_iso_format("toDate", value)
     else:
-        raise HogVMException(f"toDate: expected a string or a number, got {_type_name(value)}")
+        raise HogVMException(f"toDate: expected a timestamp or a date string, got {_type_name(value)}")
     return hog_date(moment.year, moment.month, moment.day)
 
 
 @builtin("toDateTime", 1, 2)
-def to_datetime(args: list[Any], ctx: StlContext) -> dict[str, Any] | None:
+def to_datetime(args: list[Any], ctx: StlContext) -> dict[str, Any]:
     # The zone argument is ignored, unchecked, as in PostHog's Python VM (its TS VM reads naive
     # strings in it and labels the result with it): naive strings are UTC, the result is UTC.
     value = args[0]
     if _is_number(value):
         return hog_datetime(_as_float("toDateTime", value))
     if type(value) is str:
-        parsed = parse_date_like(value)
-        return None if parsed is None else hog_datetime(_seconds(parsed))
-    if value is None:
-        return None
-    if is_hog_datetime(value):
-        return hog_datetime(_epoch_seconds(value, "toDateTime"), value.get("zone") or "UTC")
-    if is_hog_date(value):
-        return hog_datetime(_seconds(_date_midnight(value, UTC, "toDateTime")))
-    raise HogVMException(f"toDateTime: expected a string or a number, got {_type_name(value)}")
+        return hog_datetime(_iso_seconds("toDateTime", value))
+    raise HogVMException(f"toDateTime: expected a timestamp or a date string, got {_type_name(value)}")
 
 
 @builtin("toTimeZone", 2, 2)
 def to_time_zone(args: list[Any], ctx: StlContext) -> dict[str, Any]:
+    # The zone is not checked here, as in PostHog: an unknown one fails where it is first used.
     value, zone = args
     if not is_hog_datetime(value):
         raise HogVMException(f"toTimeZone: expected a DateTime, got {_type_name(value)}")
-    get_zone(zone)
     return {**value, "zone": zone}
 
 
-def _unix_seconds(fn: str, value: Any, zone: str | None) -> float:
+def _unix_seconds(fn: str, value: Any, zone: Any) -> Any:
     if is_hog_datetime(value):
-        return _epoch_seconds(value, fn)
+        if "dt" not in value:  # PostHog crashes with a KeyError here
+            raise HogVMException(f"{fn}: DateTime has no 'dt'")
+        return value["dt"]  # as stored, unchecked (and the zone unused), as in PostHog
     if is_hog_date(value):
+        # Deliberate difference: PostHog attaches pytz's zone object directly, which applies the
+        # zone's first (local mean time) offset, e.g. +0:53 for Europe/Berlin; this is midnight at
+        # the zone's real offset that day.
         return _seconds(_date_midnight(value, get_zone(zone or "UTC"), fn))
     if type(value) is str:
-        parsed = parse_date_like(value, zone)
-        if parsed is None:
-            raise HogVMException(f"{fn}: could not parse date: {value!r}")
-        return _seconds(parsed)
+        if zone:
+            get_zone(zone)  # PostHog converts to the zone (an unknown one fails); the instant stays
+        return _iso_seconds(fn, value)
     raise HogVMException(f"{fn}: expected a Date, DateTime or date string, got {_type_name(value)}")
 
 
 @builtin("toUnixTimestamp", 1, 2)
-def to_unix_timestamp(args: list[Any], ctx: StlContext) -> float:
-    return _unix_seconds("toUnixTimestamp", args[0], _optional_zone(args, 1))
+def to_unix_timestamp(args: list[Any], ctx: StlContext) -> Any:
+    return _unix_seconds("toUnixTimestamp", args[0], args[1] if len(args) > 1 else None)
 
 
 @builtin("toUnixTimestampMilli", 1, 2)
 def to_unix_timestamp_milli(args: list[Any], ctx: StlContext) -> int:
     # The zone argument is ignored, unchecked, as in PostHog's Python VM (its TS VM uses it).
     seconds = _unix_seconds("toUnixTimestampMilli", args[0], None)
+    if not _is_number(seconds):
+        raise HogVMException(f"toUnixTimestampMilli: DateTime has a non-numeric 'dt': {_type_name(seconds)}")
     try:
         return int(seconds * 1000)
     except (OverflowError, ValueError) as e:
@@ -372,14 +401,24 @@ def to_unix_timestamp_milli(args: list[Any], ctx: StlContext) -> int:
 
 @builtin("fromUnixTimestamp", 1, 1)
 def from_unix_timestamp(args: list[Any], ctx: StlContext) -> dict[str, Any]:
-    # The number is kept as given (an int stays an int), as in PostHog's Python VM.
-    return hog_datetime(_require_number("fromUnixTimestamp", args[0]))
+    """The value is kept as given, unchecked, as in PostHog's Python VM: an int stays an int, and a
+    boolean or a numeric string prints like a timestamp (`DateTime(1.0, 'UTC')`). Anything else
+    fails where the DateTime is read."""
+    return hog_datetime(args[0])
 
 
 @builtin("fromUnixTimestampMilli", 1, 1)
 def from_unix_timestamp_milli(args: list[Any], ctx: StlContext) -> dict[str, Any]:
-    millis = _require_number("fromUnixTimestampMilli", args[0])
-    return hog_datetime(_as_float("fromUnixTimestampMilli", millis) / 1000.0)
+    """`float(value) / 1000` as PostHog computes it: numbers, booleans and numeric strings."""
+    value = args[0]
+    if type(value) is str:
+        try:
+            value = float(value)
+        except ValueError:
+            raise HogVMException(f"fromUnixTimestampMilli: not a number: {args[0]!r}") from None
+    elif not _is_number(value):
+        raise HogVMException(f"fromUnixTimestampMilli: expected a number, got {_type_name(value)}")
+    return hog_datetime(_as_float("fromUnixTimestampMilli", value) / 1000.0)
 
 
 # --- formatDateTime ---------------------------------------------------------------------------
@@ -673,7 +712,8 @@ def to_yyyymm(args: list[Any], ctx: StlContext) -> int:
 
 def _interval_builtin(name: str, unit: str) -> None:
     def make(args: list[Any], ctx: StlContext) -> dict[str, Any]:
-        return hog_interval(_require_number(name, args[0]), unit)
+        # Any value, unchecked, as in PostHog: the interval is only data until something uses it.
+        return hog_interval(args[0], unit)
 
     make.__name__ = name
     builtin(name, 1, 1)(make)

@@ -2,7 +2,8 @@
 
 The JSONExtract family takes a JSON string or an already parsed value, then a path of keys and
 1-based (negative: from the end) array indexes. Unparseable input or a missing path gives the
-function's empty answer (null, 0 or false) as in PostHog, never an error.
+function's empty answer (null, 0 or false) as in PostHog. A path that indexes into a number or
+looks up a key in an array is an error, where PostHog's Python VM crashes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from typing import Any
 
 from hogvm.errors import HogVMException
-from hogvm.printing import to_json_string, to_python_str
+from hogvm.printing import to_json_string, to_python_str, type_name
 from hogvm.stl.argcheck import VALUE_COST, expect_str, fail
 from hogvm.stl.registry import StlContext, builtin
 
@@ -28,16 +29,39 @@ def _charge_parse(ctx: StlContext, text: str) -> None:
     ctx.charge(len(text) + VALUE_COST * values)
 
 
+# JSON nested deeper than this is refused. Without an explicit bound the answer depended on how
+# much of Python's recursion limit the caller had left (the host's stack, the VM's tier).
+MAX_JSON_NESTING = 512
+
+
+def _too_deep(text: str, parsed: Any) -> bool:
+    """Whether `parsed` (from `text`) nests more than MAX_JSON_NESTING arrays and objects. Only text
+    with that many brackets can, so most text is never walked."""
+    if text.count("[") + text.count("{") <= MAX_JSON_NESTING:
+        return False
+    pending = [(parsed, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_JSON_NESTING:
+            return True
+        items = value.values() if type(value) is dict else value
+        pending.extend((item, depth + 1) for item in items if type(item) is list or type(item) is dict)
+    return False
+
+
 def _loads(function: str, text: str) -> Any:
     """json.loads with every failure turned into a HogVMException that says where and why."""
     try:
-        return json.loads(text)
+        parsed = json.loads(text)
     except json.JSONDecodeError as exc:
         fail(function, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
     except RecursionError:
         fail(function, "the JSON is nested too deeply")
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
         fail(function, f"invalid JSON: {exc}")
+    if (type(parsed) is list or type(parsed) is dict) and _too_deep(text, parsed):
+        fail(function, "the JSON is nested too deeply")
+    return parsed
 
 
 def _parsed(value: Any, ctx: StlContext) -> Any:
@@ -52,25 +76,31 @@ def _parsed(value: Any, ctx: StlContext) -> Any:
 
 
 def get_path(value: Any, path: list[Any] | tuple[Any, ...]) -> Any:
-    """Follow keys and 1-based indexes through `value`; null where the path leads nowhere."""
+    """Follow keys and 1-based (negative: from the end) indexes through `value`, as PostHog's
+    `get_nested_value(..., nullish=True)` does: null where the path runs out or reaches null; an
+    index into a value without a length, a key into a value that is not an object, or an index
+    that is not a key of an object, is an error (PostHog's VM crashes there)."""
     for key in path:
         if value is None:
             return None
-        if isinstance(key, int):
+        if isinstance(key, int):  # booleans too, as in Python
             if key == 0:
                 raise HogVMException("Hog arrays start from index 1")
-            if type(value) not in (list, tuple, str):
-                return None
+            if type(value) not in (list, tuple, str, dict):
+                raise HogVMException(f"Can not index a {type_name(value)} with {key} in a JSON path")
             if key > len(value) or -key > len(value):
                 return None
-            value = value[key - 1] if key > 0 else value[key]
+            try:
+                value = value[key - 1] if key > 0 else value[key]
+            except KeyError:
+                raise HogVMException(f"Can not index an object with {key} in a JSON path") from None
         elif type(value) is dict:
             try:
                 value = value.get(key)
-            except TypeError:  # an unhashable key (an array) names nothing
-                return None
+            except TypeError:
+                raise HogVMException(f"Can not use a {type_name(key)} as a key in a JSON path") from None
         else:
-            return None
+            raise HogVMException(f"Can not look up {key!r} in a {type_name(value)} in a JSON path")
     return value
 
 
@@ -87,6 +117,11 @@ def json_stringify(args: list[Any], ctx: StlContext) -> str:
     # Only a positive integer indents (booleans are integers to Python: true indents by one).
     if not (isinstance(indent, int) and indent > 0):
         indent = None
+    elif isinstance(args[0], list | tuple | dict) and args[0]:
+        # Only a non-empty container is indented: charge the indent string it needs before building
+        # anything, so a huge indent fails on the memory limit instead of allocating it. A scalar or
+        # an empty container never uses it (PostHog's Python VM answers 'null' for null and 10**8).
+        ctx.charge(int(indent))
     return to_json_string(args[0], int(indent) if indent else None, ctx)
 
 
@@ -95,10 +130,10 @@ def is_valid_json(args: list[Any], ctx: StlContext) -> bool:
     text = expect_str("isValidJSON", args[0])
     _charge_parse(ctx, text)
     try:
-        json.loads(text)
+        parsed = json.loads(text)
     except (ValueError, RecursionError):
         return False
-    return True
+    return not ((type(parsed) is list or type(parsed) is dict) and _too_deep(text, parsed))
 
 
 @builtin("JSONHas", 1, None)
@@ -113,8 +148,8 @@ def json_has(args: list[Any], ctx: StlContext) -> bool:
             try:
                 if key not in current:
                     return False
-            except TypeError:
-                return False
+            except TypeError:  # an unhashable key: PostHog's VM crashes
+                raise HogVMException(f"JSONHas: can not use a {type_name(key)} as a key") from None
             current = current[key]
         elif type(current) is list and isinstance(key, int):
             if key == 0 or key > len(current) or key < -len(current):
@@ -168,8 +203,10 @@ def _as_number(value: Any, convert: type[int] | type[float]) -> int | float | No
         return None
     try:
         return convert(value)  # int('1.5') fails: null; int(1.5) truncates to 1
-    except (ValueError, OverflowError):
+    except ValueError:
         return None
+    except OverflowError:  # int(inf): PostHog's Python VM crashes here; say what is wrong instead
+        raise HogVMException(f"JSONExtractInt: can not make an integer of {value}") from None
 
 
 @builtin("JSONExtractArrayRaw", 1, None)

@@ -2,8 +2,8 @@
 
 Semantics are those of PostHog's Python VM (the standard library's `ipaddress`): the range is a
 network in CIDR notation with host bits allowed (`10.1.2.3/8`); a bare address is a one-address
-range; IPv4 and IPv6 never match each other; anything unparseable, or not a string, is simply
-not in range (false), never an error.
+range; IPv4 and IPv6 never match each other; an integer is an address (`ipaddress` reads
+`167772161` as 10.0.0.1); anything unparseable is simply not in range (false), never an error.
 
 Parsing with `ipaddress` is the slow part, and taggers test a few constant ranges against the
 same event's address over and over, so parsed ranges and addresses are cached (bounded) as plain
@@ -29,18 +29,18 @@ Address = tuple[int, int]
 MAX_CACHED_LENGTH = 100
 
 
-def _parse_network(cidr: str) -> Network | None:
+def _parse_network(cidr: str | int) -> Network | None:
     try:
         network = ipaddress.ip_network(cidr, strict=False)
-    except ValueError:
+    except (ValueError, TypeError):
         return None
     return network.version, int(network.network_address), int(network.netmask)
 
 
-def _parse_address(text: str) -> Address | None:
+def _parse_address(text: str | int) -> Address | None:
     try:
         address = ipaddress.ip_address(text)
-    except ValueError:
+    except (ValueError, TypeError):
         return None
     return address.version, int(address)
 
@@ -49,17 +49,30 @@ _cached_network = functools.lru_cache(maxsize=256)(_parse_network)
 _cached_address = functools.lru_cache(maxsize=1024)(_parse_address)
 
 
-def _network(cidr: str) -> Network | None:
+_PARSEABLE = (str, int, bool)
+
+
+def _no_bool(value: str | int) -> str | int:
+    return int(value) if type(value) is bool else value  # the same address, without a deprecated path
+
+
+def _network(cidr: str | int) -> Network | None:
+    if type(cidr) is not str:
+        return _parse_network(cidr)
     return _cached_network(cidr) if len(cidr) <= MAX_CACHED_LENGTH else _parse_network(cidr)
 
 
-def _address(text: str) -> Address | None:
+def _address(text: str | int) -> Address | None:
+    if type(text) is not str:
+        return _parse_address(text)
     return _cached_address(text) if len(text) <= MAX_CACHED_LENGTH else _parse_address(text)
 
 
 def is_ip_address_in_range(address: Any, cidr: Any) -> bool:
-    if type(address) is not str or type(cidr) is not str:
+    # `ipaddress` also reads an integer (or a boolean) as an address, so PostHog's VM does too.
+    if type(address) not in _PARSEABLE or type(cidr) not in _PARSEABLE:
         return False
+    address, cidr = _no_bool(address), _no_bool(cidr)
     network = _network(cidr)
     parsed = _address(address) if network is not None else None
     if parsed is None or network is None:

@@ -31,10 +31,28 @@ class StlContext(Protocol):
         operations, splitting, padding, JSON parsing) call this *before* allocating."""
 
     def remaining_time(self) -> float:
-        """Seconds left before the timeout (for sleep-like builtins)."""
+        """Seconds left before the timeout (for sleep-like builtins); infinity without one."""
+
+    def timed_out(self, steps: int | None = None) -> Exception:
+        """The error that ends the run because its time ran out (a builtin that gave up waiting,
+        such as a regex search past its deadline, raises it)."""
 
 
 NativeFn = Callable[[list[Any], StlContext], Any]
+
+
+def volatile(ctx: StlContext, produce: Callable[[], Any]) -> Any:
+    """`produce()` for a nondeterministic builtin (clock, randomness): through the VM when it is
+    the context, which records the result so that a replay of the run sees the same one."""
+    play = getattr(ctx, "volatile", None)
+    return produce() if play is None else play(produce)
+
+
+def note_divergence(ctx: StlContext, kind: str, message: str) -> None:
+    """Tell the VM (when it is the context) that PostHog's VMs answer this run differently."""
+    note = getattr(ctx, "note_divergence", None)
+    if note is not None:
+        note(kind, message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,16 +63,12 @@ class Builtin:
     max_args: int | None  # None: unbounded
 
     def check_arity(self, argc: int) -> None:
+        """PostHog's arity check and wording (its STL contract's conformance vectors), the same for a
+        direct call and a call through a variable."""
         if argc < self.min_args:
-            raise HogVMException(
-                f"Function {self.name} requires at least {self.min_args} argument"
-                f"{'s' if self.min_args != 1 else ''}, got {argc}"
-            )
+            raise HogVMException(f"Function {self.name} requires at least {self.min_args} arguments")
         if self.max_args is not None and argc > self.max_args:
-            raise HogVMException(
-                f"Function {self.name} takes at most {self.max_args} argument"
-                f"{'s' if self.max_args != 1 else ''}, got {argc}"
-            )
+            raise HogVMException(f"Function {self.name} requires at most {self.max_args} arguments")
 
 
 REGISTRY: dict[str, Builtin] = {}

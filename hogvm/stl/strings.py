@@ -16,12 +16,12 @@ import urllib.parse
 import uuid
 from typing import Any
 
+from hogvm import python_regex
 from hogvm.errors import HogVMException
 from hogvm.operators import like
 from hogvm.printing import print_hog_string_output, to_python_str, type_name
-from hogvm.regex import regex_extract, regex_search
-from hogvm.stl.argcheck import VALUE_COST, TextMeter, expect_int, expect_str, fail
-from hogvm.stl.registry import StlContext, builtin
+from hogvm.stl.argcheck import TEXT_CHARGE_FROM, VALUE_COST, TextMeter, expect_int, expect_str, fail
+from hogvm.stl.registry import StlContext, builtin, note_divergence, volatile
 
 
 def _charge_text(ctx: StlContext, length: int) -> None:
@@ -32,7 +32,9 @@ def _charge_text(ctx: StlContext, length: int) -> None:
 def concat(args: list[Any], ctx: StlContext) -> str:
     # f-strings compile to concat: keep the all-strings case to one join.
     parts = [arg if type(arg) is str else "" if arg is None else print_hog_string_output(arg, ctx) for arg in args]
-    TextMeter(ctx).add(sum(map(len, parts)))  # rendered pieces are charged as they grow
+    size = sum(map(len, parts))
+    if size > TEXT_CHARGE_FROM:  # what TextMeter(ctx).add(size) charges, without building one
+        TextMeter(ctx).add(size)
     return "".join(parts)
 
 
@@ -84,12 +86,14 @@ def not_empty(args: list[Any], ctx: StlContext) -> bool:
 
 
 def _trim(function: str, args: list[Any], strip: str) -> str:
-    text = expect_str(function, args[0], "the string")
+    # PostHog's order: a second argument that is not a string means ' ', and a multi-character one
+    # answers '' before the string is even looked at (trim(null, 'ab') is '').
     chars = None  # no argument: strip all whitespace
     if len(args) > 1:
         chars = args[1] if type(args[1]) is str else " "
-        if len(chars) > 1:  # PostHog answers a multi-character argument with ''
+        if len(chars) > 1:
             return ""
+    text = expect_str(function, args[0], "the string")
     return getattr(text, strip)(chars)
 
 
@@ -110,17 +114,22 @@ def trim_right(args: list[Any], ctx: StlContext) -> str:
 
 @builtin("splitByString", 2, 3)
 def split_by_string(args: list[Any], ctx: StlContext) -> list[str]:
-    separator = expect_str("splitByString", args[0], "the separator")
+    """ClickHouse's splitByString, as PostHog's Python VM computes it with str.split: a null
+    separator splits at runs of whitespace (Python's split(None))."""
+    separator = args[0]
+    if separator is not None:
+        separator = expect_str("splitByString", separator, "the separator")
+        if separator == "":
+            fail("splitByString", "the separator must not be empty")
     text = expect_str("splitByString", args[1], "the string")
-    if separator == "":
-        fail("splitByString", "the separator must not be empty")
     limit = args[2] if len(args) > 2 else None
     if limit is not None:
         limit = expect_int("splitByString", limit, "the maximum number of parts")
-    ctx.charge(VALUE_COST * (text.count(separator) + 2) + len(text))
+    pieces = text.count(separator) if separator is not None else len(text)
+    ctx.charge(VALUE_COST * (pieces + 2) + len(text))
     if limit is None:
         return text.split(separator)
-    # ClickHouse semantics: at most `limit` parts, the rest dropped (not joined into the last).
+    # At most `limit` parts, the rest dropped (not joined into the last).
     parts = text.split(separator, limit)
     return parts[:limit] if len(parts) > limit else parts
 
@@ -161,15 +170,26 @@ def position_case_insensitive(args: list[Any], ctx: StlContext) -> int:
     return haystack.lower().find(to_python_str(args[1], ctx).lower()) + 1
 
 
+def _number(function: str, value: Any, what: str) -> int | float:
+    if not isinstance(value, int | float):
+        fail(function, f"expected {what} to be a number, got {type_name(value)}")
+    return value
+
+
 @builtin("substring", 2, 3)
 def substring(args: list[Any], ctx: StlContext) -> str:
+    """1-based start, optional length. As in PostHog's Python VM, each early exit comes before any
+    check that would fail: a non-string gives '', and so does a start before 1 or beyond the end,
+    or a negative length, whatever their number types."""
     text = args[0]
     if type(text) is not str:
         return ""
-    start = expect_int("substring", args[1], "the start position") - 1
-    count = expect_int("substring", args[2], "the length") if len(args) > 2 else len(text) - start
-    if start < 0 or count < 0 or start >= len(text):
+    start = _number("substring", args[1], "the start position") - 1
+    count = _number("substring", args[2], "the length") if len(args) > 2 else len(text) - start
+    if start < 0 or count < 0 or not start < len(text):
         return ""
+    if type(start) is float or type(count) is float:
+        fail("substring", "the start position and length must be integers")
     return text[start:start + count]
 
 
@@ -203,26 +223,38 @@ def not_ilike_fn(args: list[Any], ctx: StlContext) -> bool:
     return not _like(args, True)
 
 
+def _time_left(ctx: StlContext) -> float | None:
+    left = ctx.remaining_time()
+    return None if left == float("inf") else max(left, 0.001)
+
+
 @builtin("match", 2, 2)
 def match(args: list[Any], ctx: StlContext) -> bool:
+    """Python `re` semantics, as PostHog's Python VM (see hogvm/python_regex.py); an invalid
+    pattern is an error, a match that outlasts the run's time limit a timeout."""
     if args[0] is None or args[1] is None:
         return False
-    # The same checks and wording as the =~ operator (operators.regex_match), which PostHog shares.
     for value, what in ((args[0], "input"), (args[1], "pattern")):
         if type(value) is not str:
             raise HogVMException(f"Function match requires {what} to be a string, got {type_name(value)}")
-    return regex_search(args[1], args[0])
+    try:
+        return python_regex.matches(args[1], args[0], _time_left(ctx))
+    except python_regex.RegexTimeout:
+        raise ctx.timed_out() from None
 
 
 @builtin("extractRegex", 2, 2)
 def extract_regex(args: list[Any], ctx: StlContext) -> str:
-    """The first capture group (or the whole match) of the pattern; '' if nothing matches."""
+    """The first capture group (or the whole match) of the pattern, in Python `re` semantics; ''
+    if nothing matches or the pattern is invalid."""
     if args[0] is None or args[1] is None:
         return ""
     text = to_python_str(args[0], ctx)
     pattern = to_python_str(args[1], ctx)
     try:
-        return regex_extract(pattern, text) or ""
+        return python_regex.extract(pattern, text, _time_left(ctx)) or ""
+    except python_regex.RegexTimeout:
+        raise ctx.timed_out() from None
     except HogVMException:  # PostHog answers an invalid pattern with '' too
         return ""
 
@@ -272,6 +304,9 @@ _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
 def try_base64_decode(args: list[Any], ctx: StlContext) -> str:
     """Lenient decoding as Node's Buffer does it: URL-safe letters accepted, padding optional,
     other characters skipped, invalid UTF-8 replaced by U+FFFD. '' for a non-string."""
+    note_divergence(ctx, "unsupported_in_posthog",
+                    "PostHog's Python VM has no tryBase64Decode (only its TypeScript VM does): this "
+                    "tagger fails there with 'Unsupported function call: tryBase64Decode'")
     text = args[0]
     if type(text) is not str:
         return ""
@@ -312,9 +347,9 @@ def try_decode_url_component(args: list[Any], ctx: StlContext) -> Any:
 
 @builtin("generateUUIDv4", 0, 0)
 def generate_uuid_v4(args: list[Any], ctx: StlContext) -> str:
-    return str(uuid.uuid4())
+    return volatile(ctx, lambda: str(uuid.uuid4()))
 
 
 @builtin("randomFloat", 0, 0)
 def random_float(args: list[Any], ctx: StlContext) -> float:
-    return random.random()
+    return volatile(ctx, random.random)
