@@ -4,7 +4,7 @@ without Ray, run by the local engine's worker processes, and held by Ray Data's 
 
     >>> tag = BatchTagger(prepare_tagger(tagger_json, require_enabled=False))
     >>> result = tag(pa.table({...}))        # or {"uuid": [...], ...}, or {"text": [json lines]}
-    >>> result.rows                          # pyarrow Table in TAG_SCHEMA, in batch order
+    >>> result.rows                          # pyarrow Table in STAGED_SCHEMA, in batch order
     >>> result.stats.tagged, result.stats.errors
 
 Per row: events outside the time window are counted and dropped; events this tagger version has
@@ -50,7 +50,7 @@ class EventWindow:
 
 @dataclass(frozen=True, slots=True)
 class BatchResult:
-    rows: pa.Table  # `$ai_tag` rows in TAG_SCHEMA
+    rows: pa.Table  # `$ai_tag` rows in STAGED_SCHEMA (the output's columns and the target's project)
     stats: TagStats
 
 
@@ -93,7 +93,7 @@ def tag_batch(
         outcome = tagger(event, now=now)
         if outcome.tag_event is not None:
             try:
-                rows.append(tag_row(outcome.tag_event))
+                rows.append(tag_row(outcome.tag_event, event.get("project_id")))
             except UnicodeEncodeError:
                 outcome = _unwritable(outcome)
         stats.add(outcome)

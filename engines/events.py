@@ -20,9 +20,11 @@ import pyarrow as pa
 
 # Ray Data's `read_text` column, and what a chunk of a JSON Lines dump is handed over as.
 LINES_COLUMN = "text"
-# The event fields the pipeline reads; other columns of a dump are left behind.
+# The event fields the pipeline reads, and the event's project (a database's column, which the
+# `$ai_tag` row keeps); other columns of a dump are left behind.
 EVENT_FIELDS = ("uuid", "event", "distinct_id", "timestamp", "properties", "person_id", "elements_chain",
-                "person_properties")
+                "person_properties", "project_id")
+_PROJECT_IDS = range(1, 2**31)  # as the store's INTEGER column holds them
 _EXCERPT_CHARS = 80
 
 
@@ -81,6 +83,9 @@ def _event(row: dict[str, Any]) -> dict[str, Any]:
         value = row.get(name)
         if value is not None and not isinstance(value, str):
             row[name] = json.dumps(value) if not isinstance(value, bytes) else None
+    project = row.get("project_id")
+    if project is not None and not (type(project) is int and project in _PROJECT_IDS):
+        row["project_id"] = None  # a dump's field of that name that no project could have
     return row
 
 

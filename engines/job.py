@@ -24,7 +24,7 @@ from engines.sources import DatabaseSource, DumpSource
 from engines.stats import TagStats
 from sampler.errors import SamplerError
 from sampler.pipeline import PreparedTagger, prepare_tagger
-from sampler.store import EVENTS_TABLE, EventStore
+from sampler.store import EventStore
 
 ENGINES = ("local", "ray")
 # (position reached, total or None, unit of both, counts so far)
@@ -95,7 +95,7 @@ def run_job(job: TagJob, *, store: EventStore | None = None, progress: ProgressC
 
     tagger = prepare_tagger(job.tagger, require_enabled=False)
     identity = TaggerIdentity(tagger.id, tagger.version)
-    sink = TagSink(identity, out=job.out, into=store if job.into_db else None, resume=job.resume)
+    sink = TagSink(identity, out=job.out, into=store if job.into_db else None, resume=job.resume, project=job.project)
     started = time.perf_counter()
     done = sink.open()
     batch_tagger = BatchTagger(tagger, window=job.window, done=frozenset(done), now=job.now)
@@ -107,7 +107,12 @@ def run_job(job: TagJob, *, store: EventStore | None = None, progress: ProgressC
                                  progress=progress)
     else:
         workers = job.workers or default_workers()
-        source = DumpSource(job.events) if job.events else _database_source(store, job)  # type: ignore[arg-type]
+        source: DumpSource | DatabaseSource
+        if job.events:
+            source = DumpSource(job.events)
+        else:
+            assert store is not None
+            source = DatabaseSource(store, job.window, project=job.project)
         total = source.total()
 
         def report(position: int, counts: TagStats) -> None:
@@ -121,16 +126,3 @@ def run_job(job: TagJob, *, store: EventStore | None = None, progress: ProgressC
                       database=(store.path if job.into_db and store is not None else None),
                       added_to_db=report_.added_to_db)
 
-
-def _database_source(store: EventStore, job: TagJob) -> DatabaseSource:
-    has_projects = _has_column(store, "project_id")
-    if job.project is not None and not has_projects:
-        raise JobError(f"--project: the database {store.path or '(in memory)'} has no projects")
-    return DatabaseSource(store, job.window, project=job.project, project_column=has_projects)
-
-
-def _has_column(store: EventStore, column: str) -> bool:
-    with store.cursor() as cur:
-        row = cur.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = ?",
-                          [EVENTS_TABLE, column]).fetchone()
-    return bool(row and row[0])

@@ -11,8 +11,9 @@ The output's bytes depend only on its rows: rows are deduplicated and sorted, Pa
 in fixed row groups by one writer, JSON Lines by Python's `json` with fixed separators. So any
 number of workers, either engine, or a resumed run gives the same file.
 
-`--into-db` inserts each part into the events table as it is staged (one transaction each, a
-uuid already there is skipped), so a killed run keeps what it committed.
+`--into-db` inserts each part into the events table as it is staged (one transaction each), every
+`$ai_tag` in the project of the event it tags, as live tagging stores it; a uuid already in that
+project is skipped, and a killed run keeps what it committed.
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engines.rows import SORT_COLUMNS, TAG_COLUMNS, TAG_SCHEMA, TARGET_PATH
+from engines.rows import PROJECT_COLUMN, SORT_COLUMNS, TAG_COLUMNS, TAG_SCHEMA, TARGET_PATH
 from sampler.ai_tag import AI_TAG_EVENT, ai_tag_uuid
 from sampler.errors import SamplerError
-from sampler.store import EVENTS_TABLE, EventStore, property_path
+from sampler.store import DEFAULT_PROJECT_ID, EVENTS_TABLE, EventStore, property_path
 
 OUTPUT_FORMATS = {".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # Rows per staged part, and per row group of the output (fixed, so the bytes are too).
@@ -186,13 +187,18 @@ def file_targets(path: Path, identity: TaggerIdentity) -> set[str] | None:
     return done
 
 
-def database_targets(store: EventStore, identity: TaggerIdentity) -> set[str]:
-    """Target uuids of `$ai_tag` events this tagger version already stored in the database."""
+def database_targets(store: EventStore, identity: TaggerIdentity, project: int | None = None) -> set[str]:
+    """Target uuids of `$ai_tag` events this tagger version already stored in the database (in
+    `project`, when the run tags one project)."""
     sql = (f"SELECT uuid, properties->>'{TARGET_PATH}' FROM {EVENTS_TABLE} "
            f"WHERE event = ? AND properties->>'{property_path('$ai_tagger_id')}' = ?")
+    params: list[object] = [AI_TAG_EVENT, identity.id]
+    if project is not None:
+        sql += " AND project_id = ?"
+        params.append(project)
     done: set[str] = set()
     with store.cursor() as cur:
-        reader = cur.sql(sql, params=[AI_TAG_EVENT, identity.id]).to_arrow_reader(PART_ROWS)
+        reader = cur.sql(sql, params=params).to_arrow_reader(PART_ROWS)
         for batch in reader:
             for tag_uuid, target in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
                 if identity.made(tag_uuid, target):
@@ -213,11 +219,12 @@ class TagSink:
     """Receives `$ai_tag` rows in any order, stages them, and writes the output at `finish()`."""
 
     def __init__(self, identity: TaggerIdentity, *, out: Path | None = None, into: EventStore | None = None,
-                 resume: bool = False) -> None:
+                 resume: bool = False, project: int | None = None) -> None:
         self.identity = identity
         self.out = out
         self.into = into
         self.resume = resume
+        self.project = project  # the one project whose events the run tags, if it tags one
         self.format = output_format(out) if out is not None else None
         self.staging = Staging(out, identity.version) if out is not None else None
         self._buffer: list[pa.Table] = []
@@ -241,7 +248,7 @@ class TagSink:
                         done |= previous
                         self.previous_output = self.out
         if self.resume and self.into is not None:
-            done |= database_targets(self.into, self.identity)
+            done |= database_targets(self.into, self.identity, self.project)
         return done
 
     def add(self, rows: pa.Table) -> None:
@@ -287,8 +294,9 @@ class TagSink:
 
 
 def insert_tag_rows(store: EventStore, table: pa.Table) -> int:
-    """Store `$ai_tag` rows as events (uuids already stored are skipped); returns how many were new."""
-    columns = "uuid, event, distinct_id, timestamp, properties, person_id, elements_chain"
+    """Store staged `$ai_tag` rows as events, each in its target's project (uuids already stored in
+    that project are skipped); returns how many were new."""
+    columns = f"uuid, event, distinct_id, timestamp, properties, person_id, elements_chain, {PROJECT_COLUMN}"
     with store.cursor() as cur:
         cur.register("tag_rows", table)
         try:
@@ -296,10 +304,11 @@ def insert_tag_rows(store: EventStore, table: pa.Table) -> int:
             before = _count(cur)
             cur.execute(f"""
                 INSERT INTO {EVENTS_TABLE} ({columns})
-                SELECT DISTINCT ON (uuid) uuid, event, distinct_id, timestamp::TIMESTAMPTZ, properties::JSON,
-                       person_id, elements_chain
-                FROM tag_rows AS s
-                WHERE NOT EXISTS (SELECT 1 FROM {EVENTS_TABLE} AS e WHERE e.uuid = s.uuid)
+                SELECT DISTINCT ON (project, uuid) uuid, event, distinct_id, timestamp::TIMESTAMPTZ,
+                       properties::JSON, person_id, elements_chain, project
+                FROM (SELECT *, coalesce({PROJECT_COLUMN}, {DEFAULT_PROJECT_ID}) AS project FROM tag_rows) AS s
+                WHERE NOT EXISTS (SELECT 1 FROM {EVENTS_TABLE} AS e
+                                  WHERE e.{PROJECT_COLUMN} = s.project AND e.uuid = s.uuid)
             """)
             added = _count(cur) - before
             cur.execute("COMMIT")
@@ -329,7 +338,8 @@ def write_sorted(parts: list[Path], out: Path, fmt: str, *, scratch: Path) -> in
     try:
         if parts:
             files = "[" + ", ".join(_sql_string(str(p)) for p in parts) + "]"
-            source = f"SELECT DISTINCT {columns} FROM read_parquet({files}, union_by_name=false)"
+            # By name: staged parts carry the target's project, a resumed output does not.
+            source = f"SELECT DISTINCT {columns} FROM read_parquet({files}, union_by_name=true)"
         else:
             conn.register("no_rows", TAG_SCHEMA.empty_table())
             source = f"SELECT {columns} FROM no_rows"

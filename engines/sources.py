@@ -1,7 +1,8 @@
 """The local engine's inputs, read in bounded chunks: memory does not grow with the input.
 
 - a DuckDB event database: `$ai_generation` events (no other event can be tagged) in the window,
-  streamed as Arrow batches by DuckDB without an ORDER BY (the output is sorted at the end);
+  of one project or of all, each with its project, streamed as Arrow batches by DuckDB without an
+  ORDER BY (the output is sorted at the end);
 - JSON Lines dumps (optionally gzipped): blocks of whole lines, decoded by the workers;
 - Parquet dumps: the file's own batches, read by pyarrow as Ray Data reads them.
 
@@ -41,8 +42,7 @@ class Chunk:
 class DatabaseSource:
     unit = "events"
 
-    def __init__(self, store: EventStore, window: EventWindow, *, project: int | None = None,
-                 project_column: bool = False) -> None:
+    def __init__(self, store: EventStore, window: EventWindow, *, project: int | None = None) -> None:
         self.store = store
         conditions, self.params = ["event = ?"], [AI_GENERATION_EVENT]
         if window.since is not None:
@@ -51,7 +51,7 @@ class DatabaseSource:
         if window.until is not None:
             conditions.append("timestamp < ?")
             self.params.append(window.until)
-        if project is not None and project_column:
+        if project is not None:
             conditions.append("project_id = ?")
             self.params.append(project)
         self.where = " AND ".join(conditions)
@@ -63,7 +63,7 @@ class DatabaseSource:
 
     def chunks(self) -> Iterator[Chunk]:
         sql = (f"SELECT uuid, event, distinct_id, timestamp, properties::VARCHAR AS properties, person_id, "
-               f"elements_chain FROM {EVENTS_TABLE} WHERE {self.where}")
+               f"elements_chain, project_id FROM {EVENTS_TABLE} WHERE {self.where}")
         position = 0
         with self.store.cursor() as cur:
             for batch in cur.sql(sql, params=self.params).to_arrow_reader(CHUNK_EVENTS):

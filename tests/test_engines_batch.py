@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from engines.batch import BatchTagger, EventWindow, tag_batch
-from engines.rows import TAG_COLUMNS, TAG_SCHEMA
+from engines.rows import STAGED_SCHEMA, TAG_COLUMNS
 from engines.stats import EXAMPLES_PER_KIND, TagStats
 from sampler.pipeline import prepare_tagger
 
@@ -39,10 +39,11 @@ def test_rows_are_the_pipelines_ai_tag_events_in_the_fixed_schema() -> None:
     tagger = topics()
     result = tag_batch(tagger, {"text": FIXTURE_LINES})
     expected = [o.tag_event for o in map(tagger, FIXTURE_EVENTS) if o.tagged]
-    assert result.rows.schema == TAG_SCHEMA
+    assert result.rows.schema == STAGED_SCHEMA
     assert result.rows.num_rows == len(expected) == result.stats.tagged > 0
     for row, event in zip(result.rows.to_pylist(), expected, strict=True):
-        assert {**row, "properties": json.loads(row["properties"])} == {name: event[name] for name in TAG_COLUMNS}
+        assert {**row, "properties": json.loads(row["properties"])} == {
+            **{name: event[name] for name in TAG_COLUMNS}, "project_id": None}  # a dump has no project
         assert row["properties"] == json.dumps(event["properties"], ensure_ascii=False, separators=(",", ":"))
 
 
@@ -144,7 +145,7 @@ def test_text_arrow_cannot_hold_is_an_error_not_a_crash() -> None:
 
 def test_empty_batch_has_the_schema() -> None:
     result = tag_batch(topics(), {"text": []})
-    assert result.rows.schema == TAG_SCHEMA and result.rows.num_rows == 0
+    assert result.rows.schema == STAGED_SCHEMA and result.rows.num_rows == 0
 
 
 def test_batch_tagger_pickles_with_its_options() -> None:
