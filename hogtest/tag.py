@@ -7,12 +7,17 @@ import argparse
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import ValidationError
 
 from hogtest.errors import EXIT_USAGE, CliError
-from hogtest.options import display_name, read_text, tags_option, validation_message
+from hogtest.options import STDIN, parse_json, read_text, tags_option, validation_message
+from hogtest.taggers import TAGGER_HELP, TaggerSource, resolve_tagger
+from hogtest.text import plural
+
+if TYPE_CHECKING:
+    from sampler.store import EventStore
 
 # A .hog file without --conditions runs on every generation (PostHog runs a tagger with no
 # conditions on nothing, which is never what a batch run of a bare file means).
@@ -30,8 +35,10 @@ def register(commands: Any) -> None:
                 "without conditions runs on nothing). Output is sorted, so the same events and tagger give "
                 "the same bytes on any number of workers and on either engine."))
     tag.add_argument("tagger", nargs="?", metavar="TAGGER",
-                     help="a .hog file (with --tags or --tags-file), or a tagger JSON as the Taggers API returns it")
-    tag.add_argument("--tagger-id", metavar="UUID", help="a tagger saved in the database, instead of TAGGER")
+                     help=f"{TAGGER_HELP}; a .hog file takes --tags or --tags-file")
+    tag.add_argument("--tagger-id", metavar="UUID",
+                     help="a tagger saved in the database (--db, else the default database), instead of TAGGER; "
+                          "it runs on its project's events")
     tags = tag.add_mutually_exclusive_group()
     tags.add_argument("--tags", metavar="a,b", help="a .hog tagger's tag names, comma-separated")
     tags.add_argument("--tags-file", metavar="FILE.json", help="a JSON list of tag names or {name, description}")
@@ -43,7 +50,8 @@ def register(commands: Any) -> None:
     where.add_argument("--events", nargs="+", action="extend", metavar="DUMP",
                        help="JSON Lines (.jsonl, .jsonl.gz) or Parquet dumps, or directories of them; "
                             "with --engine ray also URIs (s3://...)")
-    tag.add_argument("--project", type=int, metavar="N", help="only the events of project N of the database")
+    tag.add_argument("--project", type=int, metavar="N",
+                     help="only the events of project N of the database (a saved tagger must belong to it)")
     tag.add_argument("--since", metavar="ISO8601", help="only events at or after this time")
     tag.add_argument("--until", metavar="ISO8601", help="only events before this time")
     tag.add_argument("--out", metavar="FILE", help="write the $ai_tag events to FILE.parquet or FILE.jsonl "
@@ -71,16 +79,20 @@ def cmd_tag(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise CliError("--since must be before --until", EXIT_USAGE)
     store = None if args.events else _open_store(args.db)
     try:
-        tagger = resolve_tagger(args, store)
+        found = resolve_tagger(args.tagger_id or args.tagger, db=args.db, store=store, project=args.project,
+                               saved=args.tagger_id is not None)
+        tagger = _tagger_body(found, args)
+        # A saved tagger runs on its own project's events, as live tagging runs it.
+        project = args.project if args.project is not None or store is None else found.project_id
         job = TagJob(tagger=tagger, events=args.events or (), out=Path(args.out) if args.out else None,
                      into_db=args.into_db, workers=args.workers,
-                     engine=args.engine, address=args.address, window=window, project=args.project,
+                     engine=args.engine, address=args.address, window=window, project=project,
                      resume=args.resume)
         with ProgressBar(err) as progress:
             try:
                 summary = run_job(job, store=store, progress=progress)
             except ValidationError as exc:
-                raise CliError(f"{_tagger_name(args)}: {validation_message(exc)}", EXIT_USAGE) from None
+                raise CliError(f"{found.name}: {validation_message(exc)}", EXIT_USAGE) from None
             except JobError as exc:
                 raise CliError(str(exc), EXIT_USAGE) from None
     finally:
@@ -96,11 +108,7 @@ def cmd_tag(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _check_usage(args: argparse.Namespace) -> None:
     if (args.tagger is None) == (args.tagger_id is None):
-        raise CliError("give a tagger: a .hog or .json file, or --tagger-id UUID", EXIT_USAGE)
-    is_hog = args.tagger is not None and not args.tagger.endswith(".json")
-    if not is_hog and (args.tags or args.tags_file or args.conditions):
-        raise CliError("--tags, --tags-file and --conditions go with a .hog file; a tagger JSON or a saved "
-                       "tagger carries its own", EXIT_USAGE)
+        raise CliError("give a tagger: a .hog or .json file or a saved tagger's id, or --tagger-id UUID", EXIT_USAGE)
     if args.address and args.engine != "ray":
         raise CliError("--address is for --engine ray", EXIT_USAGE)
     if args.into_db and args.events:
@@ -110,61 +118,45 @@ def _check_usage(args: argparse.Namespace) -> None:
         raise CliError("--resume needs --out or --into-db: it skips events already tagged there", EXIT_USAGE)
 
 
-def _open_store(db: str | None) -> Any:
-    from sampler.store import EventStore
+def _open_store(db: str | None) -> EventStore:
+    """The database to tag (`--db`, else the default one), its cache kept small: the events are
+    streamed once, so memory stays flat however many there are."""
+    from hogtest.stores import open_store
 
-    if db is None:
-        from sampler.seed import open_default_store
-
-        return open_default_store()
-    path = Path(db)
-    if not path.is_file():
-        raise CliError(f"no event database at {path} (create one with `hog-test load --db {path} DUMP`)")
-    return EventStore(path, memory_limit=TAG_MEMORY_LIMIT)
+    store = open_store(db=db)
+    with store.cursor() as cur:
+        cur.execute(f"SET GLOBAL memory_limit = '{TAG_MEMORY_LIMIT}'")
+    return store
 
 
-def resolve_tagger(args: argparse.Namespace, store: Any) -> dict[str, Any]:
-    """The tagger to run, in the Taggers API's shape: from a .hog file (+ tags, conditions), a
-    tagger JSON, or (`--tagger-id`) the database's saved taggers."""
-    if args.tagger_id is not None:
-        raise CliError("--tagger-id: this database keeps no saved taggers yet; pass the tagger's JSON "
-                       "(as GET .../taggers/{id}/ returns it) instead", EXIT_USAGE)
-    name = args.tagger
-    if name.endswith(".json"):
-        try:
-            tagger = json.loads(read_text(name))
-        except ValueError as exc:
-            raise CliError(f"{name}: not valid JSON ({exc})", EXIT_USAGE) from None
-        if not isinstance(tagger, dict):
-            raise CliError(f"{name}: expected a tagger object as the Taggers API returns it", EXIT_USAGE)
-        return tagger
+def _tagger_body(found: TaggerSource, args: argparse.Namespace) -> dict[str, Any]:
+    """The tagger to run, in the Taggers API's shape: a tagger JSON or saved tagger as it is, a .hog
+    file with its tags and conditions."""
+    if found.body is not None:
+        if args.tags or args.tags_file or args.conditions:
+            raise CliError("--tags, --tags-file and --conditions go with a .hog file; a tagger JSON or a saved "
+                           "tagger carries its own", EXIT_USAGE)
+        return found.body
     tags = tags_option(args.tags, args.tags_file)
     if not tags:
         raise CliError("a .hog tagger needs its tag names: --tags a,b or --tags-file FILE.json", EXIT_USAGE)
     return {
-        "name": Path(name).stem if name != "-" else "stdin",
+        "name": Path(args.tagger).stem if args.tagger != STDIN else "stdin",
         "enabled": True,
         "tagger_type": "hog",
-        "tagger_config": {"source": read_text(name), "tags": tags},
+        "tagger_config": {"source": found.source, "tags": tags},
         "conditions": _conditions(args.conditions) if args.conditions else MATCH_ALL,
     }
 
 
 def _conditions(path: str) -> list[Any]:
-    try:
-        conditions = json.loads(read_text(path))
-    except ValueError as exc:
-        raise CliError(f"{path}: not valid JSON ({exc})", EXIT_USAGE) from None
+    conditions = parse_json(read_text(path), path)
     if isinstance(conditions, dict) and "conditions" in conditions:
         conditions = conditions["conditions"]
     if not isinstance(conditions, list):
         raise CliError(f"{path}: expected a JSON list of conditions ({{id, rollout_percentage, properties}})",
                        EXIT_USAGE)
     return conditions
-
-
-def _tagger_name(args: argparse.Namespace) -> str:
-    return display_name(args.tagger) if args.tagger else f"tagger {args.tagger_id}"
 
 
 def _instant(text: str | None, option: str) -> datetime | None:
@@ -229,7 +221,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     tagger, lines = summary["tagger"], []
     rate = f", {summary['events_per_second']:,.0f} events/s" if summary["events_per_second"] else ""
     lines.append(f"{tagger['name']} ({tagger['type']} tagger, version {tagger['version']}): "
-                 f"{summary['engine']} engine, {summary['workers']} workers, {summary['seconds']:.1f} s{rate}")
+                 f"{summary['engine']} engine, {plural(summary['workers'], 'worker')}, {summary['seconds']:.1f} s{rate}")
     lines.append("")
     considered = summary["considered"]
 

@@ -119,7 +119,7 @@ def test_the_default_database(capsys) -> None:  # the private default database (
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["tag", "--events", "x.jsonl"], "give a tagger: a .hog or .json file, or --tagger-id UUID"),
+    (["tag", "--events", "x.jsonl"], "give a tagger: a .hog or .json file or a saved tagger's id"),
     (["tag", TOPICS, "--events", "x.jsonl"], "a .hog tagger needs its tag names"),
     (["tag", "t.json", "--tags", "a", "--events", "x.jsonl"], "--tags, --tags-file and --conditions go with a .hog"),
     ([*topics_args("--events", "x.jsonl", "--address", "auto")], "--address is for --engine ray"),
@@ -129,7 +129,8 @@ def test_the_default_database(capsys) -> None:  # the private default database (
     ([*topics_args("--events", "x.jsonl", "--since", "2026-02-01", "--until", "2026-01-01")], "--since must be before"),
     ([*topics_args("--events", "x.jsonl", "--workers", "0")], "--workers must be at least 1"),
     ([*topics_args("--events", "x.jsonl", "--project", "3")], "--project selects the events of a database"),
-    (["tag", "--tagger-id", "6c1f3a0e-2b7d-4c59-9e8a-1d2f3b4c5d6e", "--events", "x.jsonl"], "--tagger-id"),
+    (["tag", "--tagger-id", "6c1f3a0e-2b7d-4c59-9e8a-1d2f3b4c5d6e", "--events", "x.jsonl"],
+     "tagger 6c1f3a0e-2b7d-4c59-9e8a-1d2f3b4c5d6e: not found in "),
 ])
 def test_bad_usage_is_one_line_exit_2(capsys, tmp_path: Path, dump: Path, args: list[Any], message: str) -> None:
     args = [dump if a == "x.jsonl" else a for a in args]
@@ -162,7 +163,7 @@ def test_bad_files_are_one_line_errors(capsys, tmp_path: Path, dump: Path) -> No
     code, _, err = cli(capsys, *topics_args("--conditions", tmp_path / "conditions.json", "--events", dump))
     assert code == 2 and "expected a JSON list of conditions" in err
     code, _, err = cli(capsys, *topics_args("--db", tmp_path / "none.duckdb"))
-    assert code == 1 and "no event database at" in err
+    assert code == 1 and "none.duckdb: no such file" in err
     code, _, err = cli(capsys, *topics_args("--events", tmp_path / "none.jsonl"))
     assert code == 1 and "none.jsonl: no such file" in err
     code, _, err = cli(capsys, *topics_args("--events", dump, "--out", tmp_path / "tags.txt"))
