@@ -121,7 +121,7 @@ def test_hog_test_events_reads_the_batch_tags_back(capsys, db: Path, tmp_path: P
         assert body["properties"] == row["properties"]
         assert datetime.fromisoformat(body["timestamp"]) == datetime.fromisoformat(row["timestamp"])
     newest = max(bodies, key=lambda b: datetime.fromisoformat(b["timestamp"]))
-    assert [b["id"] for b in bodies][0] == newest["id"]  # newest first
+    assert bodies[0]["id"] == newest["id"]  # newest first
 
     # The table: one line per $ai_tag, by target generation, with the tagger's name and tags.
     code, table, _ = cli(capsys, "events", "--db", db, "--project", 2, "--event", "$ai_tag", "--limit", 10_000)
