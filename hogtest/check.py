@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from hogtest.errors import EXIT_FAILURE, EXIT_USAGE, CliError
 from hogtest.stores import open_store
-from hogtest.taggers import add_strict_option, add_tags_options, load_tagger
+from hogtest.taggers import TAGGER_HELP, add_strict_option, add_tags_options, load_tagger
 from hogtest.text import field_line, plural
 from sampler.extract import extract_event_io, preview
 
@@ -20,14 +20,15 @@ def register(commands: Any) -> None:
                     "it should get. Exit 1 on any mismatch or error, or with --min-f1, when a tag's F1 "
                     "is below it.",
     )
-    check.add_argument("tagger", help="the tagger's Hog source file, or - for standard input")
+    check.add_argument("tagger", help=f"the tagger: {TAGGER_HELP}")
     check.add_argument("--cases", required=True, metavar="FILE.jsonl",
                        help='one case per line: {"event"|"properties"|"uuid": ..., "tags": [...], "name"?: ...}')
     add_tags_options(check)
     check.add_argument("--min-f1", metavar="X",
                        help="pass when every tag's F1 is at least X (0-1), even with some mismatches")
     check.add_argument("--db", metavar="PATH",
-                       help="where uuid cases are looked up (default: the embedded default database)")
+                       help="where uuid cases and a saved tagger's id are looked up (default: the embedded "
+                            "default database)")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     add_strict_option(check)
     check.set_defaults(handler=cmd_check)

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 from hogtest.errors import EXIT_FAILURE, EXIT_USAGE, CliError
 from hogtest.progress import TerminalProgress
 from hogtest.stores import open_store
-from hogtest.taggers import add_strict_option, add_tags_options, load_tagger, whole_number
+from hogtest.taggers import TAGGER_HELP, add_strict_option, add_tags_options, load_tagger, whole_number
 from hogtest.text import field_line, plural
 from sampler.extract import extract_event_io, preview
 
@@ -23,10 +23,11 @@ def register(commands: Any) -> None:
                     "whose tags or error differ, and how many events get each tag before and after. "
                     "Exit 0 when nothing changes, 1 when something does (as diff(1) does).",
     )
-    diff.add_argument("old", help="the current tagger: a Hog source file")
-    diff.add_argument("new", help="the changed tagger: a Hog source file")
+    diff.add_argument("old", help=f"the current tagger: {TAGGER_HELP}")
+    diff.add_argument("new", help="the changed tagger, in any of those forms")
     where = diff.add_mutually_exclusive_group(required=True)
-    where.add_argument("--db", metavar="PATH", help="an event database made by `hog-test load --db`")
+    where.add_argument("--db", metavar="PATH", help="an event database made by `hog-test load --db` (where saved "
+                                                    "taggers' ids are looked up too)")
     where.add_argument("--events", nargs="+", action="extend", metavar="DUMP",
                        help="event dumps to load into a throw-away store (give the taggers first)")
     add_tags_options(diff)

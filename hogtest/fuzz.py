@@ -11,7 +11,14 @@ from typing import Any, TextIO
 from hogtest.errors import EXIT_FAILURE, EXIT_USAGE, CliError
 from hogtest.extras import require
 from hogtest.progress import TerminalProgress
-from hogtest.taggers import add_strict_option, add_tags_options, load_tagger, seconds, whole_number
+from hogtest.taggers import (
+    TAGGER_HELP,
+    add_strict_option,
+    add_tags_options,
+    load_tagger,
+    seconds,
+    whole_number,
+)
 from sampler.fuzzing import DEFAULT_EXAMPLES, failure_kind
 from sampler.runner import TAGGER_TIMEOUT_S
 
@@ -23,8 +30,10 @@ def register(commands: Any) -> None:
                     "wrong-typed and huge fields), run the tagger on each as test_hog does, and report "
                     "each distinct failure with a minimal event. Exit 1 when one is found.",
     )
-    fuzz.add_argument("tagger", help="the tagger's Hog source file, or - for standard input")
+    fuzz.add_argument("tagger", help=f"the tagger: {TAGGER_HELP}")
     add_tags_options(fuzz)
+    fuzz.add_argument("--db", metavar="PATH",
+                      help="where a saved tagger's id is looked up (default: the embedded default database)")
     fuzz.add_argument("--examples", default=str(DEFAULT_EXAMPLES), metavar="N",
                       help=f"events to generate (default {DEFAULT_EXAMPLES})")
     fuzz.add_argument("--seed", metavar="S", help="repeat a run exactly (default: a new random seed, shown)")
@@ -96,7 +105,7 @@ def _clip(text: str, limit: int = 4000) -> str:
 
 def _replay_args(args: argparse.Namespace, seed: int) -> str:
     parts = [args.tagger]
-    for option in ("tags", "tags_file", "shapes"):
+    for option in ("db", "tags", "tags_file", "shapes"):
         value = getattr(args, option)
         if value is not None:
             parts += [f"--{option.replace('_', '-')}", value]

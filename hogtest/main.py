@@ -1,5 +1,6 @@
-"""`hog-test`: try Hog taggers on events (run, fuzz, check, diff), load event dumps, compile and run
-Hog programs, serve the Taggers API and manage its keys and projects.
+"""`hog-test`: try Hog taggers on events (run, fuzz, check, diff), tag whole stores and dumps in
+batch (tag), load event dumps, compile and run Hog programs, serve the Taggers API and manage its
+keys and projects.
 
 Each subcommand lives in its own module with `register(commands)`, which adds its parser and sets
 `handler(args, out, err) -> exit code`. Errors print one line on standard error (a source error
@@ -18,12 +19,12 @@ from typing import NoReturn
 
 import duckdb
 
-from hogtest import check, compile_exec, diff, events, fuzz, keys, load, projects, run, serve
+from hogtest import check, compile_exec, diff, events, fuzz, keys, load, projects, run, serve, tag
 from hogtest.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, CliError
 from sampler.errors import SamplerError
 
 # In the order `hog-test --help` lists them.
-COMMANDS = [run, load, compile_exec, fuzz, check, diff, serve, keys, projects, events]
+COMMANDS = [run, load, tag, compile_exec, fuzz, check, diff, serve, keys, projects, events]
 
 # A process whose reader went away exits as one killed by SIGPIPE would (128 + 13).
 EXIT_BROKEN_PIPE = 141
