@@ -375,6 +375,27 @@ def test_memory_is_measured_alike_in_running_frames(name: str, limit: int) -> No
                                                        "HogVMStepLimitExceededException")
 
 
+def test_arguments_of_a_bytecode_stl_call_are_measured_as_on_tier_1() -> None:
+    """A limit check made as `arrayCount` starts sees its arguments on both tiers (tier 2 passed
+    them as Python arguments, out of the meter's sight; found by the differential property)."""
+    bytecode = compile_hog("""
+        for (let x1 in arrayPushBack([0], -4)) {
+            let v2 := null
+            for (let x3 in range(3)) {
+                v2 := [null, null, null] + arrayReverse(null)
+                v2 := {'a': -x1, 'b': arrayReduce((acc4, x5) -> acc4 + x5, [0, 0, 0, 0], -14), 'key': null}
+                print(Error(null), Error(null) == null)
+            }
+        }
+        let v6 := null
+        let v7 := null == null and null is null and null == null
+        let v8 := toInt(toString(null))
+        return arrayCount((x9) -> x9 > null, null)""")
+    peak = both(bytecode)["memory"]
+    tight = both(bytecode, memory_limit=peak)
+    assert tight["result"] == "0" and tight["memory"] < peak  # a measurement was made, and agreed
+
+
 ERRORS = {
     "in the root": "let a := 1; return a - 'x'",
     "in a function": "fn f(x) { return x.y.z + 1 } return f({'y': {'z': 'a'}})",

@@ -103,8 +103,15 @@ def call_bytecode_stl(m: Tier2Machine, name: str, base: int, depth: int, *args: 
     `base`, from call depth `depth`: tier 1's checks, then its compiled body, called directly."""
     argc = len(args)
     m.depth = depth
-    m.height = base + argc  # the stack's height at the check: with the arguments, as on tier 1
-    chunk, closure = enter_bytecode_stl(m, name, argc)
+    # The arguments sit on the stack during the check, as on tier 1: its height counts them and
+    # a memory measurement made there sees them.
+    m.height = base
+    stack = m.stack
+    stack.extend(args)
+    try:
+        chunk, closure = enter_bytecode_stl(m, name, argc)
+    finally:
+        del stack[len(stack) - argc:]
     return _function(chunk, 0, argc)(m, base, depth + 1, closure, *args)
 
 
