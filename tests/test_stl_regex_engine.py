@@ -170,6 +170,20 @@ def test_verbose_patterns_keep_comments_and_set_whitespace() -> None:
     same_as_re("(?x:a b)c d", "abcd")
 
 
+@pytest.mark.parametrize(("pattern", "text"), [
+    ("(?i)[^\\W\\d]a", "ßA"),  # found by CI's random seed: regex folded ß with ẞ inside the set
+    ("(?i)ss", "ß"), ("(?i)ß", "ẞ"), ("(?i)s", "ſ"), ("(?i)[a-z]", "ſ"), ("(?i)[^a-z]", "ſ"),
+    ("(?i)k", "\u212a"), ("(?i)[k]", "\u212a"), ("(?i)[^k]", "\u212a"), ("(?ai)k", "\u212a"),
+    ("(?i)i", "İ"), ("(?i)i", "ı"), ("(?i)İ", "i̇"), ("(?i)σ", "ς"), ("(?i)[σ]", "Σς"), ("(?i)µ", "μΜ"),
+    ("(?i)(.)\\1", "sſ"), ("(?i)(.)\\1", "kK"), ("(?i)(\\w)\\1", "\u212ak"),
+    ("\\bé\\b", "café é"), ("\\w+", "x²y"), ("\\w\\b", "e\u0301"), ("\\s", "a\x1cb"),
+    ("\\d+", "١٢٣²"), ("\\Bx", "éx"), ("(?a)\\bx", "éx"),
+])
+def test_case_folding_and_class_corners(pattern: str, text: str) -> None:
+    same_as_re(pattern, text)
+    same_as_re(pattern, text + " ascii tail")
+
+
 # --- the RE2 fast path --------------------------------------------------------------------------
 
 
