@@ -138,19 +138,21 @@ HOSTILE = [
     "é漢字🙂\u202eRTL",
     "{x}",
 ]
-_GENERATED_NAME = re.compile(r"^(?:[sukhb]|_t)\d*$|^f\d+_\d+$|^k\d+$|^h\d+$")
+_GENERATED_NAME = re.compile(r"^(?:[sukhb]|_t)\d*$|^f\d+_\d+$|^k\d+$|^[ht]\d+$")
 _VOCABULARY = frozenset([
     # the function's parameters and locals, and Python keywords
-    "m", "base", "depth", "cl", "upv", "maxd", "fx", "stack", "b", "fn", "compiled", "thrown", "error", "def",
+    "m", "base", "depth", "cl", "upv", "maxd", "fx", "stack", "mt", "out", "b", "fn", "compiled", "thrown", "error", "def",
     "if", "elif", "else", "while", "try", "except", "return", "raise", "continue", "and", "or", "not", "is",
     "None", "True", "False", "as", "from",
     # the runtime helpers and types in the namespace (hogvm/tier2/runtime.py HELPERS)
     "Throw", "Closure", "HogError", "Exception", "type", "len", "int", "float", "str", "bool", "list", "dict", "tuple", "op2",
-    "op_n", "op_void", "call", "call_bytecode_stl", "charge_container", "builtin_result", "builtin_failure", "get_global", "get_global_of",
+    "op_n", "op_void", "call", "call_bytecode_stl", "charge_container", "builtin_failure", "get_global", "get_global_of",
     "make_closure", "close", "throw", "drop_handlers", "depth_exceeded", "fail", "finish", "rebinds",
+    "after_builtin", "shallow_cost", "monotonic",
     # attributes of the machine, closures, upvalues, lists and dicts the code touches
     "executed", "budget", "check_limits", "max_call_depth", "functions", "throw_stack", "append", "pop",
-    "callable", "arg_count", "upvalues", "value", "get", "error", "catch",
+    "callable", "arg_count", "upvalues", "value", "get", "error", "catch", "meter", "used", "limit", "stdout",
+    "stdout_charged", "deadline",
 ])
 
 

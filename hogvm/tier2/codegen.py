@@ -34,8 +34,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hogvm.handlers import HANDLERS
+from hogvm.handlers.arith import TESTS
 from hogvm.handlers.calls import MAX_FUNCTION_ARGS
 from hogvm.loader import CONST, END, SET_LOCAL_REBIND, SET_LOCAL_REBIND_TOP, TRAP
+from hogvm.memory import VALUE_COST
 from hogvm.opcodes import NEXT, RETURN, TRY, Op
 from hogvm.tier2.analysis import Plan, effect
 from hogvm.vm import explain_index_error
@@ -115,6 +117,8 @@ def handler_name(op: int) -> str:
 
 
 HANDLER_NAMES = {handler_name(op): handler for op, handler in enumerate(HANDLERS)}
+# in / like / regex: the function of the two operands tier 1's handler runs, called directly
+TEST_NAMES = {f"t{op}": test for op, test in TESTS.items()}
 
 _NUMBER = ("int", "float")
 # Ordering ops: Python's operator when both sides are natively ordered types (tier 1's fast path).
@@ -229,6 +233,8 @@ class FunctionEmitter:
             *(["maxd = m.max_call_depth"] if "maxd" in self.uses else []),
             *(["fx = m.functions"] if "fx" in self.uses else []),
             *(["stack = m.stack"] if "stack" in self.uses else []),
+            *(["mt = m.meter"] if "mt" in self.uses else []),
+            *(["out = m.stdout"] if "out" in self.uses else []),
             *(f"u{position} = None" for position in sorted(plan.captured)),
         ))
         if len(self.arms) == 1 and not plan.blocks[entry].preds:
@@ -619,7 +625,7 @@ class FunctionEmitter:
             self.line("        raise", index)
             self.line("    except Exception as error:", index)
             self.line(f"        raise builtin_failure(m, {self.pool.name(name)}, error) from None", index, below)
-            self.line(f"    builtin_result(m, s{result})", index, with_result)
+            self.account_result(f"s{result}", index, with_result)
             self.line("else:", index)
             self.indent += 1
         self.handler_call(index, Op.CALL_GLOBAL, self.pool.name(arg), result, args, below)
@@ -627,11 +633,27 @@ class FunctionEmitter:
             self.indent -= 1
         sym.append(Atom(f"s{result}", is_var=True))
 
+    def account_result(self, value: str, index: int, stack: tuple[Any, ...]) -> None:
+        """calls.account_builtin_result inline (one level in): charge the result, and only call
+        out when memory is over the limit, something was printed or the clock may have run out."""
+        self.uses.update(("mt", "out"))
+        self.line(f"    if (_t := type({value})) is str:", index, stack)
+        self.line(f"        mt.used += {VALUE_COST} + len({value})", index, stack)
+        self.line("    elif _t is list or _t is dict or _t is tuple:", index, stack)
+        self.line(f"        mt.used += shallow_cost({value})", index, stack)
+        self.line("    if mt.used > mt.limit or len(out) != m.stdout_charged or monotonic() > m.deadline:", index,
+                  stack)
+        self.line("        after_builtin(m)", index, stack)
+
     def binary(self, index: int, op: int, st: State) -> None:
         """`b a -> a op b` (a on top): tier 1's fast path inline, its handler otherwise."""
         left, right = self.take(st, 2)[::-1]  # left: the top (`a`), right: below it (`b`)
         a, b = left.code, right.code
         below = self.describe(st.sym, len(st.sym))
+        if op in TESTS:
+            expr = f"t{op}({a}, {b})"
+            st.sym.append(Pending(expr, expr, index, below))
+            return
         expr = f"op2(m, {handler_name(op)}, {b}, {a})"
         for guard, fast in reversed(_fast_paths(op, left, right)):
             expr = f"({fast})" if guard == "True" else f"(({fast}) if {guard} else {expr})"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from time import monotonic
 from types import TracebackType
 from typing import Any
 
@@ -30,12 +31,17 @@ from hogvm.errors import (
     HogVMStepLimitExceededException,
     UncaughtHogVMException,
 )
-from hogvm.handlers.calls import account_builtin_result, builtin_failure, enter_bytecode_stl, op_get_global
+from hogvm.handlers.calls import (
+    after_builtin,
+    builtin_failure,
+    enter_bytecode_stl,
+    op_get_global,
+)
 from hogvm.handlers.closures import close_upvalue, make_closure
 from hogvm.handlers.control import is_error_value
 from hogvm.handlers.stack import charge_container
 from hogvm.loader import Chunk
-from hogvm.memory import VALUE_COST, live_cost
+from hogvm.memory import VALUE_COST, live_cost, shallow_cost
 from hogvm.values import Closure
 from hogvm.vm import Machine
 
@@ -177,8 +183,9 @@ def rebinds(m: Machine) -> bool:
 
 
 HELPERS = {
-    "op2": op2, "op_n": op_n, "op_void": op_void, "call": call, "builtin_result": account_builtin_result,
-    "builtin_failure": builtin_failure, "HogError": HogError, "Exception": Exception,
+    "op2": op2, "op_n": op_n, "op_void": op_void, "call": call,
+    "builtin_failure": builtin_failure, "after_builtin": after_builtin, "shallow_cost": shallow_cost,
+    "monotonic": monotonic, "HogError": HogError, "Exception": Exception,
     "call_bytecode_stl": call_bytecode_stl, "charge_container": charge_container, "get_global": get_global, "get_global_of": get_global_of, "make_closure": make_closure,
     "close": close, "throw": throw, "drop_handlers": drop_handlers, "depth_exceeded": depth_exceeded,
     "fail": fail, "finish": finish, "rebinds": rebinds, "Throw": Throw, "Closure": Closure, "type": type, "len": len,
