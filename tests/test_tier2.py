@@ -148,7 +148,7 @@ _VOCABULARY = frozenset([
     "Throw", "Closure", "HogError", "Exception", "type", "len", "int", "float", "str", "bool", "list", "dict", "tuple", "op2",
     "op_n", "op_void", "call", "call_bytecode_stl", "charge_container", "builtin_failure", "get_global", "get_global_of",
     "make_closure", "close", "throw", "drop_handlers", "depth_exceeded", "fail", "finish", "rebinds",
-    "after_builtin", "shallow_cost", "monotonic",
+    "after_builtin", "monotonic",
     # attributes of the machine, closures, upvalues, lists and dicts the code touches
     "executed", "budget", "check_limits", "max_call_depth", "functions", "throw_stack", "append", "pop",
     "callable", "arg_count", "upvalues", "value", "get", "error", "catch", "meter", "used", "limit", "stdout",
@@ -363,6 +363,13 @@ MEMORY = {
         for (let i := 0; i < 60; i := i + 1) { big := concat(big, big, 'y'); let mine := big; keep := arrayPushBack(keep, () -> mine) }
         return length(keep)""",
     "builtin results": "let out := []; for (let i := 0; i < 1000; i := i + 1) { out := arrayPushBack(out, range(i)) } return 1",
+    # tier 2 charges a builtin's result inline: each kind as tier 1 charges it
+    "builtin results of every kind": """
+        let out := []
+        for (let i := 0; i < 300; i := i + 1) {
+            out := arrayPushBack(out, [tuple(i, i), jsonParse('{"a": [1, 2]}'), toString(i), keys({'a': i}), i > 3])
+        }
+        return 1""",
     "printed output": "let y := 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy'; for (let i := 0; i < 5000; i := i + 1) { print(y) }",
 }
 

@@ -639,8 +639,10 @@ class FunctionEmitter:
         self.uses.update(("mt", "out"))
         self.line(f"    if (_t := type({value})) is str:", index, stack)
         self.line(f"        mt.used += {VALUE_COST} + len({value})", index, stack)
-        self.line("    elif _t is list or _t is dict or _t is tuple:", index, stack)
-        self.line(f"        mt.used += shallow_cost({value})", index, stack)
+        self.line("    elif _t is list or _t is tuple:", index, stack)  # memory.shallow_cost, inline
+        self.line(f"        mt.used += {VALUE_COST} * (1 + len({value}))", index, stack)
+        self.line("    elif _t is dict:", index, stack)
+        self.line(f"        mt.used += {VALUE_COST} * (1 + 2 * len({value}))", index, stack)
         self.line("    if mt.used > mt.limit or len(out) != m.stdout_charged or monotonic() > m.deadline:", index,
                   stack)
         self.line("        after_builtin(m)", index, stack)
