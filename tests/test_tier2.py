@@ -308,6 +308,10 @@ SNIPPETS = {
         return [arrayMap(x -> x * 2, [1, 2, 3]), arrayFilter(x -> x > 1, [1, 2, 3]),
                 arrayReduce((acc, x) -> acc + x, [1, 2, 3], 0), arrayExists(x -> x == 2, [1, 2]),
                 arrayCount(x -> x > 0, [1, -1, 2]), sortableSemver('1.2.3')]""",
+    "bytecode stl functions called again": """
+        let out := []
+        for (let i := 0; i < 4; i := i + 1) { out := arrayPushBack(out, arrayMap(x -> x + i, arrayFilter(x -> x > i, [1, 2, 3]))) }
+        return out""",
     "lambda called with fewer arguments": "let f := (a, b) -> [a, b]; return f(1)",
     "lambda called with too many arguments": "let f := (a) -> a; return f(1, 2)",
     "builtin through a variable": "let f := length; let g := arrayMap; return [f('abc'), g(x -> x, [1])]",
@@ -348,6 +352,11 @@ def test_call_depth_limit_is_the_same() -> None:
         both(compile_hog(source.replace("N", str(depth))), max_call_depth=1000)
     assert both(compile_hog(source.replace("N", "3000")), max_call_depth=3500)["result"] == "3000"
     assert both(compile_hog(source.replace("N", "5000")), max_call_depth=3500)["error"] == (
+        "HogVMCallDepthExceededException")
+    # through a bytecode-STL function (tier 2 checks the depth itself once it has seen arrayMap)
+    source = "fn down(n) { if (n == 0) { return 0 } return arrayMap(x -> down(x), [n - 1])[1] + 1 } return [down(2), down(N)]"
+    assert both(compile_hog(source.replace("N", "300")), max_call_depth=1000)["result"] == "[2, 300]"
+    assert both(compile_hog(source.replace("N", "400")), max_call_depth=1000)["error"] == (
         "HogVMCallDepthExceededException")
 
 

@@ -104,14 +104,32 @@ def call(m: Tier2Machine, handler: Any, operand: Any, height: int, depth: int, *
 
 
 
+# (name, argument count) -> (the Callable its closure runs as, its compiled body), for a
+# bytecode-STL function `enter_bytecode_stl` accepted before (arrayReduce, which notes a divergence
+# on every call, and runs under PostHog's model, which swap the functions, always go through it).
+_stl_bodies: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+
 def call_bytecode_stl(m: Tier2Machine, name: str, base: int, depth: int, *args: Any) -> Any:
     """CALL_GLOBAL of a bytecode-STL function (`arrayMap`, ...) with `args` from absolute stack index
     `base`, from call depth `depth`: tier 1's checks, then its compiled body, called directly."""
     argc = len(args)
     m.depth = depth
-    m.height = base + argc  # the stack's height at the check: with the arguments, as on tier 1
-    chunk, closure = enter_bytecode_stl(m, name, argc)
-    return _function(chunk, 0, argc)(m, base, depth + 1, closure, *args)
+    m.height = height = base + argc  # the stack's height at the check: with the arguments, as on tier 1
+    found = _stl_bodies.get((name, argc)) if m.posthog_cells is None else None
+    if found is None:
+        chunk, closure = enter_bytecode_stl(m, name, argc)
+        body = _function(chunk, 0, argc)
+        if m.posthog_cells is None and name != "arrayReduce":
+            _stl_bodies[(name, argc)] = (closure.callable, body)
+        return body(m, base, depth + 1, closure, *args)
+    # what enter_bytecode_stl checks once the function and its arity are known good
+    if depth >= m.max_call_depth:
+        raise HogVMCallDepthExceededException(m.max_call_depth)
+    if m.executed > m.budget:
+        m.check_limits(height + len(m.stack))
+    fn, body = found
+    return body(m, base, depth + 1, Closure(fn, []), *args)
 
 
 def get_global(m: Machine, count: int, *names: Any) -> Any:
