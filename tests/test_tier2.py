@@ -152,7 +152,7 @@ _VOCABULARY = frozenset([
     # attributes of the machine, closures, upvalues, lists and dicts the code touches
     "executed", "budget", "check_limits", "max_call_depth", "functions", "throw_stack", "append", "pop",
     "callable", "arg_count", "upvalues", "value", "get", "error", "catch", "meter", "used", "limit", "stdout",
-    "stdout_charged", "deadline",
+    "stdout_charged", "deadline", "collect",
 ])
 
 

@@ -71,7 +71,7 @@ def _take(m: Machine, count: int) -> list[Any]:
 
 def charge_container(m: Machine, values: int) -> None:
     """Charge a container of `values` items about to be built (its items still on the stack). Tier 2
-    calls it before building arrays and tuples itself."""
+    writes the same charge inline before building arrays and tuples itself."""
     meter = m.meter
     meter.used += VALUE_COST * (values + 1)
     if meter.used > meter.limit:

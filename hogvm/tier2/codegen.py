@@ -463,7 +463,11 @@ class FunctionEmitter:
         elif op in _BINARY:
             self.binary(index, op, st)
         elif op == Op.ARRAY or op == Op.TUPLE:  # tier 1's op_array / op_tuple, without the stack
-            self.line(f"charge_container(m, {arg})", index, self.describe(sym, len(sym)))  # items still there
+            items_there = self.describe(sym, len(sym))  # stack.charge_container, inline
+            self.uses.add("mt")
+            self.line(f"mt.used += {VALUE_COST * (arg + 1)}", index, items_there)
+            self.line("if mt.used > mt.limit:", index, items_there)
+            self.line("    mt.collect()", index, items_there)
             atoms = self.take(st, arg)
             items = ", ".join(atom.code for atom in atoms)
             expr = f"[{items}]" if op == Op.ARRAY else f"({items}{',' if len(atoms) == 1 else ''})"

@@ -39,7 +39,6 @@ from hogvm.handlers.calls import (
 )
 from hogvm.handlers.closures import close_upvalue, make_closure
 from hogvm.handlers.control import is_error_value
-from hogvm.handlers.stack import charge_container
 from hogvm.loader import Chunk
 from hogvm.memory import VALUE_COST, live_cost
 from hogvm.values import Closure
@@ -204,7 +203,7 @@ HELPERS = {
     "op2": op2, "op_n": op_n, "op_void": op_void, "call": call,
     "builtin_failure": builtin_failure, "after_builtin": after_builtin,
     "monotonic": monotonic, "HogError": HogError, "Exception": Exception,
-    "call_bytecode_stl": call_bytecode_stl, "charge_container": charge_container, "get_global": get_global, "get_global_of": get_global_of, "make_closure": make_closure,
+    "call_bytecode_stl": call_bytecode_stl, "get_global": get_global, "get_global_of": get_global_of, "make_closure": make_closure,
     "close": close, "throw": throw, "drop_handlers": drop_handlers, "depth_exceeded": depth_exceeded,
     "fail": fail, "finish": finish, "rebinds": rebinds, "Throw": Throw, "Closure": Closure, "type": type, "len": len,
     # the types fast paths test for (the namespace has no Python builtins)
