@@ -31,7 +31,12 @@ def _charge_text(ctx: StlContext, length: int) -> None:
 @builtin("concat", 1, None)
 def concat(args: list[Any], ctx: StlContext) -> str:
     # f-strings compile to concat: keep the all-strings case to one join.
-    parts = [arg if type(arg) is str else "" if arg is None else print_hog_string_output(arg, ctx) for arg in args]
+    parts = args
+    for arg in args:
+        if type(arg) is not str:
+            parts = [arg if type(arg) is str else "" if arg is None else print_hog_string_output(arg, ctx)
+                     for arg in args]
+            break
     size = sum(map(len, parts))
     if size > TEXT_CHARGE_FROM:  # what TextMeter(ctx).add(size) charges, without building one
         TextMeter(ctx).add(size)
