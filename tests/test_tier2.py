@@ -146,9 +146,9 @@ _VOCABULARY = frozenset([
     "None", "True", "False", "as", "from",
     # the runtime helpers and types in the namespace (hogvm/tier2/runtime.py HELPERS)
     "Throw", "Closure", "HogError", "Exception", "type", "len", "int", "float", "str", "bool", "list", "dict", "tuple", "op2",
-    "op_n", "op_void", "call", "call_bytecode_stl", "charge_container", "builtin_failure", "get_global", "get_global_of",
+    "op_n", "call", "call_bytecode_stl", "builtin_failure", "get_global", "get_global_of",
     "make_closure", "close", "throw", "drop_handlers", "depth_exceeded", "fail", "finish", "rebinds",
-    "after_builtin", "monotonic",
+    "after_builtin", "monotonic", "store_property",
     # attributes of the machine, closures, upvalues, lists and dicts the code touches
     "executed", "budget", "check_limits", "max_call_depth", "functions", "throw_stack", "append", "pop",
     "callable", "arg_count", "upvalues", "value", "get", "error", "catch", "meter", "used", "limit", "stdout",

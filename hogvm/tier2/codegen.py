@@ -458,7 +458,7 @@ class FunctionEmitter:
                 sym.append(Pending(f"(not not ({joined}))", f"({joined})", index, self.describe(sym, len(sym))))
         elif op == Op.SET_PROPERTY:
             atoms = self.take(st, 3)
-            self.line(f"op_void(m, {handler_name(op)}, None, {', '.join(a.code for a in atoms)})", index,
+            self.line(f"store_property(m, {', '.join(a.code for a in atoms)})", index,
                       self.describe(sym, len(sym)))
         elif op in _BINARY:
             self.binary(index, op, st)

@@ -2,7 +2,8 @@
 
 Generated functions (codegen.py) run Hog code as Python code, but every operation beyond the
 inline fast paths is tier 1's own: a handler from `handlers.HANDLERS` run on the machine's stack
-(`op2`, `op_n`, `op_void`, `call`), the call paths of handlers/calls.py, `make_closure` and
+(`op2`, `op_n`, `call`) or the function a handler wraps, called with its operands
+(`arith.TESTS`, `stack.store_property`), the call paths of handlers/calls.py, `make_closure` and
 `close_upvalue` of handlers/closures.py. The machine's `stack` is empty while compiled code runs;
 it only carries a handler's operands (and pushes its result) for the duration of that handler,
 exactly as tier 1's stack would hold them.
@@ -39,6 +40,7 @@ from hogvm.handlers.calls import (
 )
 from hogvm.handlers.closures import close_upvalue, make_closure
 from hogvm.handlers.control import is_error_value
+from hogvm.handlers.stack import store_property
 from hogvm.loader import Chunk
 from hogvm.memory import VALUE_COST, live_cost
 from hogvm.values import Closure
@@ -81,12 +83,6 @@ def op_n(m: Machine, handler: Any, operand: Any, *values: Any) -> Any:
     stack.extend(values)
     handler(m, operand)
     return stack.pop()
-
-
-def op_void(m: Machine, handler: Any, operand: Any, *values: Any) -> None:
-    """As op_n, for a handler that pushes nothing (SET_PROPERTY, POP_TRY)."""
-    m.stack.extend(values)
-    handler(m, operand)
 
 
 def call(m: Tier2Machine, handler: Any, operand: Any, height: int, depth: int, *values: Any) -> Any:
@@ -200,10 +196,10 @@ def rebinds(m: Machine) -> bool:
 
 
 HELPERS = {
-    "op2": op2, "op_n": op_n, "op_void": op_void, "call": call,
+    "op2": op2, "op_n": op_n, "call": call,
     "builtin_failure": builtin_failure, "after_builtin": after_builtin,
     "monotonic": monotonic, "HogError": HogError, "Exception": Exception,
-    "call_bytecode_stl": call_bytecode_stl, "get_global": get_global, "get_global_of": get_global_of, "make_closure": make_closure,
+    "call_bytecode_stl": call_bytecode_stl, "store_property": store_property, "get_global": get_global, "get_global_of": get_global_of, "make_closure": make_closure,
     "close": close, "throw": throw, "drop_handlers": drop_handlers, "depth_exceeded": depth_exceeded,
     "fail": fail, "finish": finish, "rebinds": rebinds, "Throw": Throw, "Closure": Closure, "type": type, "len": len,
     # the types fast paths test for (the namespace has no Python builtins)
