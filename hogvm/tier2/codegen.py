@@ -12,8 +12,11 @@ frame base), `depth` the call depth, `cl` the running closure, `s0 ...` its argu
   arm of a dispatcher (`while True: if b == <block>: ...`), innermost loops first. Before a
   dispatched jump every position is in its own `s<p>`.
 - Each operation has an inline fast path for the common types, exactly tier 1's own fast path, and
-  otherwise runs tier 1's handler from `handlers.HANDLERS` on the machine's stack (`runtime.op2`):
-  one implementation of every opcode's semantics.
+  otherwise runs tier 1's handler from `handlers.HANDLERS` on the machine's stack (`runtime.op2`),
+  or calls the function of its operands that the handler wraps (in / like / regex: `arith.TESTS`;
+  SET_PROPERTY: `stack.store_property`): one implementation of every opcode's semantics. Memory
+  charges too cheap to call for (a builtin's result, an array literal) are written out inline, in
+  memory.py's units, and call out only when the meter passes its limit.
 - Steps are counted per run of instructions (`m.executed += n`) before anything can observe them
   (calls, jumps into the dispatcher, returns, throws); back edges and calls check the limits
   exactly where tier 1 does.
