@@ -632,7 +632,7 @@ class FunctionEmitter:
             self.line("        raise", index)
             self.line("    except Exception as error:", index)
             self.line(f"        raise builtin_failure(m, {self.pool.name(name)}, error) from None", index, below)
-            self.account_result(f"s{result}", index, with_result)
+            self.account_result(f"s{result}", index, with_result, _returns_scalar(builtin.fn))
             self.line("else:", index)
             self.indent += 1
         self.handler_call(index, Op.CALL_GLOBAL, self.pool.name(arg), result, args, below)
@@ -640,16 +640,23 @@ class FunctionEmitter:
             self.indent -= 1
         sym.append(Atom(f"s{result}", is_var=True))
 
-    def account_result(self, value: str, index: int, stack: tuple[Any, ...]) -> None:
+    def account_result(self, value: str, index: int, stack: tuple[Any, ...], scalar: str | None) -> None:
         """calls.account_builtin_result inline (one level in): charge the result, and only call
-        out when memory is over the limit, something was printed or the clock may have run out."""
+        out when memory is over the limit, something was printed or the clock may have run out.
+        `scalar`: the type a builtin declares it returns (int, bool), tested first; any other
+        result still takes the full chain."""
         self.uses.update(("mt", "out"))
+        if scalar is not None:
+            self.line(f"    if type({value}) is not {scalar}:", index, stack)
+            self.indent += 1
         self.line(f"    if (_t := type({value})) is str:", index, stack)
         self.line(f"        mt.used += {VALUE_COST} + len({value})", index, stack)
         self.line("    elif _t is list or _t is tuple:", index, stack)  # memory.shallow_cost, inline
         self.line(f"        mt.used += {VALUE_COST} * (1 + len({value}))", index, stack)
         self.line("    elif _t is dict:", index, stack)
         self.line(f"        mt.used += {VALUE_COST} * (1 + 2 * len({value}))", index, stack)
+        if scalar is not None:
+            self.indent -= 1
         self.line("    if mt.used > mt.limit or len(out) != m.stdout_charged or monotonic() > m.deadline:", index,
                   stack)
         self.line("        after_builtin(m)", index, stack)
@@ -667,6 +674,13 @@ class FunctionEmitter:
         for guard, fast in reversed(_fast_paths(op, left, right)):
             expr = f"({fast})" if guard == "True" else f"(({fast}) if {guard} else {expr})"
         st.sym.append(Pending(expr, expr, index, below))
+
+
+def _returns_scalar(fn: Any) -> str | None:
+    """"int" or "bool" when a builtin's return annotation says it answers one (a hint for the order
+    of type tests only: a wrong one costs a test, never an answer)."""
+    returns = getattr(fn, "__annotations__", {}).get("return")
+    return returns if returns in ("int", "bool") else None
 
 
 # Instructions that use the previous instruction's pending result in place (see Pending).
