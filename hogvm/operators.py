@@ -21,7 +21,7 @@ from typing import Any
 from hogvm.comparison import contains as contains_item
 from hogvm.comparison import values_equal, values_ordered
 from hogvm.errors import HogVMException, HogVMMemoryExceededException
-from hogvm.regex import like_regex_cached, regex_search
+from hogvm.regex import evict_oldest, like_regex_cached, regex_search
 from hogvm.values import Closure
 
 # Multiplying integers doubles their size each time; PostHog's VM would happily compute a
@@ -257,20 +257,33 @@ def like(text: Any, pattern: Any, case_insensitive: bool = False) -> bool:
             f"LIKE requires two strings, got {type_label(bad)} "
             f"(wrap possibly-null values in ifNull(x, ''))"
         )
-    if _is_containment(pattern) and text.isascii():
+    literal = _containments.get(pattern, False)
+    if literal is False:
+        literal = _containment(pattern)
+    if literal is not None and text.isascii():
         # '%literal%' (or 'literal', '%literal', 'literal%': LIKE is unanchored here) is a substring
         # test: RE2 answers the same, slower. ASCII only: RE2 refuses text it cannot encode, and its
         # case folding matches ASCII letters to non-ASCII ones (k to the Kelvin sign), which ASCII
         # text does not hold.
-        literal = pattern.strip("%")
-        return literal.lower() in text.lower() if case_insensitive else literal in text
+        return literal[1] in text.lower() if case_insensitive else literal[0] in text
     return regex_search(like_regex_cached(pattern), text, case_insensitive)
 
 
-def _is_containment(pattern: str) -> bool:
-    """A LIKE pattern whose only wildcards are %s at its ends, around an ASCII literal."""
+# LIKE patterns (almost always literals in a loop) -> (literal, lower-cased) when the pattern is a
+# containment test, else None; bounded as the regex caches are.
+_containments: dict[str, tuple[str, str] | None] = {}
+_CONTAINMENTS_SIZE = 512
+
+
+def _containment(pattern: str) -> tuple[str, str] | None:
+    """The literal of a LIKE pattern whose only wildcards are %s at its ends, around an ASCII
+    literal (with its lower-cased form), or None."""
     literal = pattern.strip("%")
-    return "%" not in literal and "_" not in literal and literal.isascii()
+    found = (literal, literal.lower()) if "%" not in literal and "_" not in literal and literal.isascii() else None
+    if len(_containments) >= _CONTAINMENTS_SIZE:
+        evict_oldest(_containments)
+    _containments[pattern] = found
+    return found
 
 
 def regex_match(text: Any, pattern: Any, case_insensitive: bool = False) -> bool:

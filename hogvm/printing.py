@@ -344,6 +344,8 @@ def print_hog_string_output(value: Any, budget: Budget | None = None) -> str:
     """What `print()` and string concatenation show: strings as they are, anything else in Hog notation."""
     if type(value) is str:
         return value
+    if type(value) is int:  # f'{n}': what _hog_leaf answers, without the renderer
+        return int_text(value)
     return print_hog_value(value, budget)
 
 

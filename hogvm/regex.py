@@ -59,12 +59,13 @@ def compile_pattern(pattern: str, ignore_case: bool = False) -> Any:
     except (TypeError, ValueError) as error:  # e.g. a lone surrogate that cannot be UTF-8 encoded
         raise HogVMException(f"Invalid regex pattern: {error}") from None
     if len(_cache) >= _CACHE_SIZE:
-        _evict_oldest(_cache)
+        evict_oldest(_cache)
     _cache[key] = compiled
     return compiled
 
 
-def _evict_oldest(cache: dict[Any, Any]) -> None:
+def evict_oldest(cache: dict[Any, Any]) -> None:
+    """Drop the oldest entry of a bounded cache."""
     # Another thread may be evicting at the same moment: losing that race is harmless.
     with contextlib.suppress(KeyError, RuntimeError, StopIteration):
         del cache[next(iter(cache))]
@@ -75,17 +76,30 @@ def _evict_oldest(cache: dict[Any, Any]) -> None:
 # the wrapper exposes it; the answer is the same either way.
 _UNANCHORED = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
 _NO_MATCH = (-1, -1)
+# What `regex_search` matches with, by pattern, one cache per case mode (a lookup without building a
+# key): (RE2's own program, True), or (the compiled wrapper, False) where the wrapper hides it.
+_searchers: tuple[dict[str, tuple[Any, bool]], dict[str, tuple[Any, bool]]] = ({}, {})
+
+
+def _searcher(pattern: str, ignore_case: bool) -> tuple[Any, bool]:
+    compiled = compile_pattern(pattern, ignore_case)
+    program = getattr(compiled, "_regexp", None)
+    searcher = (compiled, False) if program is None or _UNANCHORED is None else (program, True)
+    cache = _searchers[ignore_case]
+    if len(cache) >= _CACHE_SIZE:
+        evict_oldest(cache)
+    cache[pattern] = searcher
+    return searcher
 
 
 def regex_search(pattern: str, text: str, ignore_case: bool = False) -> bool:
     """True if `pattern` matches anywhere in `text`."""
-    compiled = compile_pattern(pattern, ignore_case)
+    searcher, raw = _searchers[ignore_case].get(pattern) or _searcher(pattern, ignore_case)
     try:
-        program = getattr(compiled, "_regexp", None)
-        if program is None or _UNANCHORED is None:
-            return compiled.search(text) is not None
+        if not raw:
+            return searcher.search(text) is not None
         encoded = text.encode("utf-8")
-        return program.Match(_UNANCHORED, encoded, 0, len(encoded))[0] != _NO_MATCH
+        return searcher.Match(_UNANCHORED, encoded, 0, len(encoded))[0] != _NO_MATCH
     except UnicodeEncodeError as error:
         raise HogVMException(f"Can not match a regex against this text: {error.reason}") from None
 
@@ -134,6 +148,6 @@ def like_regex_cached(pattern: str) -> str:
     if translated is None:
         translated = like_to_regex(pattern)
         if len(_like_cache) >= _CACHE_SIZE:
-            _evict_oldest(_like_cache)
+            evict_oldest(_like_cache)
         _like_cache[pattern] = translated
     return translated

@@ -225,21 +225,10 @@ def to_host(value: Any) -> Any:
 
     Containers without closures inside are returned as they are (no copy); the result of a run
     is no longer touched by the VM, so sharing is safe. Cycles are preserved."""
+    if not _has_closure(value):  # the common case: nothing to convert, nothing to set up
+        return value
     upvalue_ids: dict[int, int] = {}
     memo: dict[int, Any] = {}
-
-    def has_closure(root: Any) -> bool:
-        seen: set[int] = set()
-        pending = [root]
-        while pending:
-            item = pending.pop()
-            kind = type(item)
-            if kind is Closure or kind is Callable:
-                return True
-            if (kind is dict or kind is list or kind is tuple) and id(item) not in seen:
-                seen.add(id(item))
-                pending.extend(item.values() if kind is dict else item)
-        return False
 
     def convert(item: Any, depth: int) -> Any:
         kind = type(item)
@@ -267,6 +256,21 @@ def to_host(value: Any) -> Any:
             return items if kind is list else tuple(items)
         return item
 
-    if not has_closure(value):
-        return value
     return convert(value, 0)
+
+
+def _has_closure(root: Any) -> bool:
+    kind = type(root)
+    if kind is not dict and kind is not list and kind is not tuple:
+        return kind is Closure or kind is Callable
+    seen: set[int] = set()
+    pending = [root]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is Closure or kind is Callable:
+            return True
+        if (kind is dict or kind is list or kind is tuple) and id(item) not in seen:
+            seen.add(id(item))
+            pending.extend(item.values() if kind is dict else item)
+    return False

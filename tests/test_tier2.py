@@ -138,19 +138,21 @@ HOSTILE = [
     "é漢字🙂\u202eRTL",
     "{x}",
 ]
-_GENERATED_NAME = re.compile(r"^(?:[sukhb]|_t)\d*$|^f\d+_\d+$|^k\d+$|^h\d+$")
+_GENERATED_NAME = re.compile(r"^(?:[sukhb]|_t)\d*$|^f\d+_\d+$|^k\d+$|^[ht]\d+$")
 _VOCABULARY = frozenset([
     # the function's parameters and locals, and Python keywords
-    "m", "base", "depth", "cl", "upv", "maxd", "fx", "stack", "b", "fn", "compiled", "thrown", "error", "def",
+    "m", "base", "depth", "cl", "upv", "maxd", "fx", "stack", "mt", "out", "b", "fn", "compiled", "thrown", "error", "def",
     "if", "elif", "else", "while", "try", "except", "return", "raise", "continue", "and", "or", "not", "is",
     "None", "True", "False", "as", "from",
     # the runtime helpers and types in the namespace (hogvm/tier2/runtime.py HELPERS)
     "Throw", "Closure", "HogError", "Exception", "type", "len", "int", "float", "str", "bool", "list", "dict", "tuple", "op2",
-    "op_n", "op_void", "call", "call_bytecode_stl", "charge_container", "builtin_result", "builtin_failure", "get_global", "get_global_of",
+    "op_n", "call", "call_bytecode_stl", "builtin_failure", "get_global", "get_global_of",
     "make_closure", "close", "throw", "drop_handlers", "depth_exceeded", "fail", "finish", "rebinds",
+    "after_builtin", "monotonic", "store_property",
     # attributes of the machine, closures, upvalues, lists and dicts the code touches
     "executed", "budget", "check_limits", "max_call_depth", "functions", "throw_stack", "append", "pop",
-    "callable", "arg_count", "upvalues", "value", "get", "error", "catch",
+    "callable", "arg_count", "upvalues", "value", "get", "error", "catch", "meter", "used", "limit", "stdout",
+    "stdout_charged", "deadline", "collect",
 ])
 
 
@@ -306,6 +308,10 @@ SNIPPETS = {
         return [arrayMap(x -> x * 2, [1, 2, 3]), arrayFilter(x -> x > 1, [1, 2, 3]),
                 arrayReduce((acc, x) -> acc + x, [1, 2, 3], 0), arrayExists(x -> x == 2, [1, 2]),
                 arrayCount(x -> x > 0, [1, -1, 2]), sortableSemver('1.2.3')]""",
+    "bytecode stl functions called again": """
+        let out := []
+        for (let i := 0; i < 4; i := i + 1) { out := arrayPushBack(out, arrayMap(x -> x + i, arrayFilter(x -> x > i, [1, 2, 3]))) }
+        return out""",
     "lambda called with fewer arguments": "let f := (a, b) -> [a, b]; return f(1)",
     "lambda called with too many arguments": "let f := (a) -> a; return f(1, 2)",
     "builtin through a variable": "let f := length; let g := arrayMap; return [f('abc'), g(x -> x, [1])]",
@@ -347,6 +353,11 @@ def test_call_depth_limit_is_the_same() -> None:
     assert both(compile_hog(source.replace("N", "3000")), max_call_depth=3500)["result"] == "3000"
     assert both(compile_hog(source.replace("N", "5000")), max_call_depth=3500)["error"] == (
         "HogVMCallDepthExceededException")
+    # through a bytecode-STL function (tier 2 checks the depth itself once it has seen arrayMap)
+    source = "fn down(n) { if (n == 0) { return 0 } return arrayMap(x -> down(x), [n - 1])[1] + 1 } return [down(2), down(N)]"
+    assert both(compile_hog(source.replace("N", "300")), max_call_depth=1000)["result"] == "[2, 300]"
+    assert both(compile_hog(source.replace("N", "400")), max_call_depth=1000)["error"] == (
+        "HogVMCallDepthExceededException")
 
 
 MEMORY = {
@@ -361,6 +372,13 @@ MEMORY = {
         for (let i := 0; i < 60; i := i + 1) { big := concat(big, big, 'y'); let mine := big; keep := arrayPushBack(keep, () -> mine) }
         return length(keep)""",
     "builtin results": "let out := []; for (let i := 0; i < 1000; i := i + 1) { out := arrayPushBack(out, range(i)) } return 1",
+    # tier 2 charges a builtin's result inline: each kind as tier 1 charges it
+    "builtin results of every kind": """
+        let out := []
+        for (let i := 0; i < 300; i := i + 1) {
+            out := arrayPushBack(out, [tuple(i, i), jsonParse('{"a": [1, 2]}'), toString(i), keys({'a': i}), i > 3])
+        }
+        return 1""",
     "printed output": "let y := 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy'; for (let i := 0; i < 5000; i := i + 1) { print(y) }",
 }
 

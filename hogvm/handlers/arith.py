@@ -188,41 +188,47 @@ def op_not(m: Machine, _: None) -> None:
 # --- in, like, regex ------------------------------------------------------------------------
 
 
-def _test(name: str, test: PyCallable[[Any, Any], bool], negated: bool = False) -> Handler:
-    """A handler for `b a -> test(a, b)` (or its negation): the membership, like and regex ops."""
+def _negation(test: PyCallable[[Any, Any], bool]) -> PyCallable[[Any, Any], bool]:
+    def negated(a: Any, b: Any) -> bool:
+        return not test(a, b)
+
+    return negated
+
+
+def _regex_negation(case_insensitive: bool) -> PyCallable[[Any, Any], bool]:
+    # a falsy operand (null, '') gives false, not true, as in PostHog
+    def negated(a: Any, b: Any) -> bool:
+        return (not operators.regex_match(a, b, case_insensitive)) if a and b else False
+
+    return negated
+
+
+# `b a -> test(a, b)`: the membership, like and regex operations as functions of their operands,
+# each answering a bool (tier 2 calls them directly, without the stack).
+TESTS: dict[int, PyCallable[[Any, Any], bool]] = {
+    Op.IN: operators.contains,
+    Op.NOT_IN: _negation(operators.contains),
+    Op.LIKE: operators.like,
+    Op.ILIKE: partial(operators.like, case_insensitive=True),
+    Op.NOT_LIKE: _negation(operators.like),
+    Op.NOT_ILIKE: _negation(partial(operators.like, case_insensitive=True)),
+    Op.REGEX: operators.regex_match,
+    Op.IREGEX: partial(operators.regex_match, case_insensitive=True),
+    Op.NOT_REGEX: _regex_negation(False),
+    Op.NOT_IREGEX: _regex_negation(True),
+}
+
+
+def _test(name: str, test: PyCallable[[Any, Any], bool]) -> Handler:
+    """The handler of one of TESTS."""
 
     def handler(m: Machine, _: None) -> None:
         stack = m.stack
         a = stack.pop()
-        stack[-1] = bool(test(a, stack[-1])) is not negated
+        stack[-1] = test(a, stack[-1])
 
     handler.__name__ = handler.__qualname__ = name
     return handler
-
-
-op_in = _test("op_in", operators.contains)
-op_not_in = _test("op_not_in", operators.contains, negated=True)
-op_like = _test("op_like", partial(operators.like, case_insensitive=False))
-op_ilike = _test("op_ilike", partial(operators.like, case_insensitive=True))
-op_not_like = _test("op_not_like", partial(operators.like, case_insensitive=False), negated=True)
-op_not_ilike = _test("op_not_ilike", partial(operators.like, case_insensitive=True), negated=True)
-op_regex = _test("op_regex", partial(operators.regex_match, case_insensitive=False))
-op_iregex = _test("op_iregex", partial(operators.regex_match, case_insensitive=True))
-
-
-def op_not_regex(m: Machine, _: None) -> None:
-    # a falsy operand (null, '') gives false, not true, as in PostHog
-    stack = m.stack
-    a = stack.pop()
-    b = stack[-1]
-    stack[-1] = (not operators.regex_match(a, b, False)) if a and b else False
-
-
-def op_not_iregex(m: Machine, _: None) -> None:
-    stack = m.stack
-    a = stack.pop()
-    b = stack[-1]
-    stack[-1] = (not operators.regex_match(a, b, True)) if a and b else False
 
 
 HANDLERS = {
@@ -240,14 +246,14 @@ HANDLERS = {
     Op.AND: op_and,
     Op.OR: op_or,
     Op.NOT: op_not,
-    Op.IN: op_in,
-    Op.NOT_IN: op_not_in,
-    Op.LIKE: op_like,
-    Op.ILIKE: op_ilike,
-    Op.NOT_LIKE: op_not_like,
-    Op.NOT_ILIKE: op_not_ilike,
-    Op.REGEX: op_regex,
-    Op.IREGEX: op_iregex,
-    Op.NOT_REGEX: op_not_regex,
-    Op.NOT_IREGEX: op_not_iregex,
+    Op.IN: _test("op_in", TESTS[Op.IN]),
+    Op.NOT_IN: _test("op_not_in", TESTS[Op.NOT_IN]),
+    Op.LIKE: _test("op_like", TESTS[Op.LIKE]),
+    Op.ILIKE: _test("op_ilike", TESTS[Op.ILIKE]),
+    Op.NOT_LIKE: _test("op_not_like", TESTS[Op.NOT_LIKE]),
+    Op.NOT_ILIKE: _test("op_not_ilike", TESTS[Op.NOT_ILIKE]),
+    Op.REGEX: _test("op_regex", TESTS[Op.REGEX]),
+    Op.IREGEX: _test("op_iregex", TESTS[Op.IREGEX]),
+    Op.NOT_REGEX: _test("op_not_regex", TESTS[Op.NOT_REGEX]),
+    Op.NOT_IREGEX: _test("op_not_iregex", TESTS[Op.NOT_IREGEX]),
 }

@@ -137,9 +137,18 @@ def account_builtin_result(m: Machine, result: Any) -> None:
         meter.used += VALUE_COST + len(result)
     elif kind is list or kind is dict or kind is tuple:
         meter.used += shallow_cost(result)
+    # the common case skips a call (tier 2 inlines this function up to here)
+    if meter.used > meter.limit or len(m.stdout) != m.stdout_charged or monotonic() > m.deadline:
+        after_builtin(m)
+
+
+def after_builtin(m: Machine) -> None:
+    """The rest of `account_builtin_result` once its result is charged: measure live memory if the
+    charges passed the limit, then charge printed output and check the clock."""
+    meter = m.meter
     if meter.used > meter.limit:
         meter.collect()
-    if len(m.stdout) != m.stdout_charged or monotonic() > m.deadline:  # the common case skips a call
+    if len(m.stdout) != m.stdout_charged or monotonic() > m.deadline:
         m.after_native()
 
 

@@ -71,7 +71,7 @@ def _take(m: Machine, count: int) -> list[Any]:
 
 def charge_container(m: Machine, values: int) -> None:
     """Charge a container of `values` items about to be built (its items still on the stack). Tier 2
-    calls it before building arrays and tuples itself."""
+    writes the same charge inline before building arrays and tuples itself."""
     meter = m.meter
     meter.used += VALUE_COST * (values + 1)
     if meter.used > meter.limit:
@@ -125,7 +125,12 @@ def op_set_property(m: Machine, _: None) -> None:
     stack = m.stack
     value = stack.pop()
     key = stack.pop()
-    operators.set_property(stack.pop(), key, value)
+    store_property(m, stack.pop(), key, value)
+
+
+def store_property(m: Machine, obj: Any, key: Any, value: Any) -> None:
+    """`obj[key] := value`, its operands off the stack (tier 2 calls it with them directly)."""
+    operators.set_property(obj, key, value)
     # At most one new entry; strings are charged as PostHog's cost model counts them.
     meter = m.meter
     meter.used += 2 * VALUE_COST + (len(key) if type(key) is str else 0) + (

@@ -49,6 +49,8 @@ def index_of(args: list[Any], ctx: StlContext) -> int:
     array, item = args[0], args[1]
     if type(array) is not list:
         return 0
+    if type(item) is str:  # the common case, answered as comparison.index_of does: Python's own scan
+        return array.index(item) + 1 if item in array else 0
     return comparison.index_of(array, item) + 1
 
 

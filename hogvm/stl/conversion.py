@@ -10,7 +10,7 @@ import datetime
 from typing import Any
 
 from hogvm.errors import HogVMException
-from hogvm.printing import Budget, print_hog_value, to_python_str, type_name
+from hogvm.printing import Budget, int_text, print_hog_value, to_python_str, type_name
 from hogvm.stl.argcheck import fail
 from hogvm.stl.dates import get_zone
 from hogvm.stl.registry import StlContext, builtin
@@ -49,6 +49,10 @@ def _days_since_epoch(function: str, value: dict) -> int | None:
 
 
 def to_string(value: Any, budget: Budget | None = None) -> str:
+    if type(value) is str:  # the common cases: what to_python_str answers below, without the walk
+        return value
+    if type(value) is int:
+        return int_text(value)
     kind = type_name(value)
     if kind == "datetime":
         return datetime_iso(value)

@@ -31,7 +31,12 @@ def _charge_text(ctx: StlContext, length: int) -> None:
 @builtin("concat", 1, None)
 def concat(args: list[Any], ctx: StlContext) -> str:
     # f-strings compile to concat: keep the all-strings case to one join.
-    parts = [arg if type(arg) is str else "" if arg is None else print_hog_string_output(arg, ctx) for arg in args]
+    parts = args
+    for arg in args:
+        if type(arg) is not str:
+            parts = [arg if type(arg) is str else "" if arg is None else print_hog_string_output(arg, ctx)
+                     for arg in args]
+            break
     size = sum(map(len, parts))
     if size > TEXT_CHARGE_FROM:  # what TextMeter(ctx).add(size) charges, without building one
         TextMeter(ctx).add(size)
@@ -40,9 +45,12 @@ def concat(args: list[Any], ctx: StlContext) -> str:
 
 @builtin("lower", 1, 1)
 def lower(args: list[Any], ctx: StlContext) -> str | None:
-    if args[0] is None:
+    text = args[0]
+    if type(text) is str:  # the common case first: taggers lower-case every word they look for
+        return text.lower()
+    if text is None:
         return None
-    return expect_str("lower", args[0]).lower()
+    return expect_str("lower", text).lower()
 
 
 @builtin("upper", 1, 1)
@@ -69,6 +77,9 @@ def length(args: list[Any], ctx: StlContext) -> int:
 
 
 def is_empty(value: Any) -> bool:
+    kind = type(value)
+    if kind is str or kind is list or kind is dict or kind is tuple:  # the common case, no isinstance
+        return not value
     # Numbers and booleans are never empty, not even 0 and false.
     if isinstance(value, int | float):
         return False
@@ -156,10 +167,10 @@ def replace_all(args: list[Any], ctx: StlContext) -> str:
 @builtin("position", 2, 3)
 def position(args: list[Any], ctx: StlContext) -> int:
     # 1-based, 0 when absent; the needle is converted with Python's str() as PostHog does.
-    haystack = args[0]
+    haystack, needle = args[0], args[1]
     if type(haystack) is not str:
         return 0
-    return haystack.find(to_python_str(args[1], ctx)) + 1
+    return haystack.find(needle if type(needle) is str else to_python_str(needle, ctx)) + 1
 
 
 @builtin("positionCaseInsensitive", 2, 3)

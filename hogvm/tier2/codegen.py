@@ -12,8 +12,11 @@ frame base), `depth` the call depth, `cl` the running closure, `s0 ...` its argu
   arm of a dispatcher (`while True: if b == <block>: ...`), innermost loops first. Before a
   dispatched jump every position is in its own `s<p>`.
 - Each operation has an inline fast path for the common types, exactly tier 1's own fast path, and
-  otherwise runs tier 1's handler from `handlers.HANDLERS` on the machine's stack (`runtime.op2`):
-  one implementation of every opcode's semantics.
+  otherwise runs tier 1's handler from `handlers.HANDLERS` on the machine's stack (`runtime.op2`),
+  or calls the function of its operands that the handler wraps (in / like / regex: `arith.TESTS`;
+  SET_PROPERTY: `stack.store_property`): one implementation of every opcode's semantics. Memory
+  charges too cheap to call for (a builtin's result, an array literal) are written out inline, in
+  memory.py's units, and call out only when the meter passes its limit.
 - Steps are counted per run of instructions (`m.executed += n`) before anything can observe them
   (calls, jumps into the dispatcher, returns, throws); back edges and calls check the limits
   exactly where tier 1 does.
@@ -34,8 +37,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hogvm.handlers import HANDLERS
+from hogvm.handlers.arith import TESTS
 from hogvm.handlers.calls import MAX_FUNCTION_ARGS
 from hogvm.loader import CONST, END, SET_LOCAL_REBIND, SET_LOCAL_REBIND_TOP, TRAP
+from hogvm.memory import VALUE_COST
 from hogvm.opcodes import NEXT, RETURN, TRY, Op
 from hogvm.tier2.analysis import Plan, effect
 from hogvm.vm import explain_index_error
@@ -115,6 +120,8 @@ def handler_name(op: int) -> str:
 
 
 HANDLER_NAMES = {handler_name(op): handler for op, handler in enumerate(HANDLERS)}
+# in / like / regex: the function of the two operands tier 1's handler runs, called directly
+TEST_NAMES = {f"t{op}": test for op, test in TESTS.items()}
 
 _NUMBER = ("int", "float")
 # Ordering ops: Python's operator when both sides are natively ordered types (tier 1's fast path).
@@ -229,6 +236,8 @@ class FunctionEmitter:
             *(["maxd = m.max_call_depth"] if "maxd" in self.uses else []),
             *(["fx = m.functions"] if "fx" in self.uses else []),
             *(["stack = m.stack"] if "stack" in self.uses else []),
+            *(["mt = m.meter"] if "mt" in self.uses else []),
+            *(["out = m.stdout"] if "out" in self.uses else []),
             *(f"u{position} = None" for position in sorted(plan.captured)),
         ))
         if len(self.arms) == 1 and not plan.blocks[entry].preds:
@@ -452,12 +461,16 @@ class FunctionEmitter:
                 sym.append(Pending(f"(not not ({joined}))", f"({joined})", index, self.describe(sym, len(sym))))
         elif op == Op.SET_PROPERTY:
             atoms = self.take(st, 3)
-            self.line(f"op_void(m, {handler_name(op)}, None, {', '.join(a.code for a in atoms)})", index,
+            self.line(f"store_property(m, {', '.join(a.code for a in atoms)})", index,
                       self.describe(sym, len(sym)))
         elif op in _BINARY:
             self.binary(index, op, st)
         elif op == Op.ARRAY or op == Op.TUPLE:  # tier 1's op_array / op_tuple, without the stack
-            self.line(f"charge_container(m, {arg})", index, self.describe(sym, len(sym)))  # items still there
+            items_there = self.describe(sym, len(sym))  # stack.charge_container, inline
+            self.uses.add("mt")
+            self.line(f"mt.used += {VALUE_COST * (arg + 1)}", index, items_there)
+            self.line("if mt.used > mt.limit:", index, items_there)
+            self.line("    mt.collect()", index, items_there)
             atoms = self.take(st, arg)
             items = ", ".join(atom.code for atom in atoms)
             expr = f"[{items}]" if op == Op.ARRAY else f"({items}{',' if len(atoms) == 1 else ''})"
@@ -619,7 +632,7 @@ class FunctionEmitter:
             self.line("        raise", index)
             self.line("    except Exception as error:", index)
             self.line(f"        raise builtin_failure(m, {self.pool.name(name)}, error) from None", index, below)
-            self.line(f"    builtin_result(m, s{result})", index, with_result)
+            self.account_result(f"s{result}", index, with_result, _returns_scalar(builtin.fn))
             self.line("else:", index)
             self.indent += 1
         self.handler_call(index, Op.CALL_GLOBAL, self.pool.name(arg), result, args, below)
@@ -627,15 +640,47 @@ class FunctionEmitter:
             self.indent -= 1
         sym.append(Atom(f"s{result}", is_var=True))
 
+    def account_result(self, value: str, index: int, stack: tuple[Any, ...], scalar: str | None) -> None:
+        """calls.account_builtin_result inline (one level in): charge the result, and only call
+        out when memory is over the limit, something was printed or the clock may have run out.
+        `scalar`: the type a builtin declares it returns (int, bool), tested first; any other
+        result still takes the full chain."""
+        self.uses.update(("mt", "out"))
+        if scalar is not None:
+            self.line(f"    if type({value}) is not {scalar}:", index, stack)
+            self.indent += 1
+        self.line(f"    if (_t := type({value})) is str:", index, stack)
+        self.line(f"        mt.used += {VALUE_COST} + len({value})", index, stack)
+        self.line("    elif _t is list or _t is tuple:", index, stack)  # memory.shallow_cost, inline
+        self.line(f"        mt.used += {VALUE_COST} * (1 + len({value}))", index, stack)
+        self.line("    elif _t is dict:", index, stack)
+        self.line(f"        mt.used += {VALUE_COST} * (1 + 2 * len({value}))", index, stack)
+        if scalar is not None:
+            self.indent -= 1
+        self.line("    if mt.used > mt.limit or len(out) != m.stdout_charged or monotonic() > m.deadline:", index,
+                  stack)
+        self.line("        after_builtin(m)", index, stack)
+
     def binary(self, index: int, op: int, st: State) -> None:
         """`b a -> a op b` (a on top): tier 1's fast path inline, its handler otherwise."""
         left, right = self.take(st, 2)[::-1]  # left: the top (`a`), right: below it (`b`)
         a, b = left.code, right.code
         below = self.describe(st.sym, len(st.sym))
+        if op in TESTS:
+            expr = f"t{op}({a}, {b})"
+            st.sym.append(Pending(expr, expr, index, below))
+            return
         expr = f"op2(m, {handler_name(op)}, {b}, {a})"
         for guard, fast in reversed(_fast_paths(op, left, right)):
             expr = f"({fast})" if guard == "True" else f"(({fast}) if {guard} else {expr})"
         st.sym.append(Pending(expr, expr, index, below))
+
+
+def _returns_scalar(fn: Any) -> str | None:
+    """"int" or "bool" when a builtin's return annotation says it answers one (a hint for the order
+    of type tests only: a wrong one costs a test, never an answer)."""
+    returns = getattr(fn, "__annotations__", {}).get("return")
+    return returns if returns in ("int", "bool") else None
 
 
 # Instructions that use the previous instruction's pending result in place (see Pending).

@@ -17,7 +17,7 @@ from hogvm.handlers.calls import stl_tables
 from hogvm.loader import Chunk
 from hogvm.opcodes import Op
 from hogvm.tier2.analysis import Plan, Unsupported, analyse
-from hogvm.tier2.codegen import HANDLER_NAMES, ConstantPool, FunctionEmitter, Line
+from hogvm.tier2.codegen import HANDLER_NAMES, TEST_NAMES, ConstantPool, FunctionEmitter, Line
 from hogvm.tier2.runtime import HELPERS, LINES
 
 _lock = threading.RLock()
@@ -87,7 +87,7 @@ def _build(chunk: Chunk, code: ChunkCode, plans: dict[tuple[int, int], Plan]) ->
             text.append("    " * indent + line)
             lines.append(origin)
     source = "\n".join(text) + "\n"
-    namespace: dict[str, Any] = {"__builtins__": {}, **HELPERS, **HANDLER_NAMES, **pool.values,
+    namespace: dict[str, Any] = {"__builtins__": {}, **HELPERS, **HANDLER_NAMES, **TEST_NAMES, **pool.values,
                                  LINES: (chunk, lines)}
     exec(compile(source, "<hog tier 2>", "exec"), namespace)  # our own generated code, no builtins
     code.sources.append(source)

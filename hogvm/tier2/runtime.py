@@ -2,7 +2,8 @@
 
 Generated functions (codegen.py) run Hog code as Python code, but every operation beyond the
 inline fast paths is tier 1's own: a handler from `handlers.HANDLERS` run on the machine's stack
-(`op2`, `op_n`, `op_void`, `call`), the call paths of handlers/calls.py, `make_closure` and
+(`op2`, `op_n`, `call`) or the function a handler wraps, called with its operands
+(`arith.TESTS`, `stack.store_property`), the call paths of handlers/calls.py, `make_closure` and
 `close_upvalue` of handlers/closures.py. The machine's `stack` is empty while compiled code runs;
 it only carries a handler's operands (and pushes its result) for the duration of that handler,
 exactly as tier 1's stack would hold them.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from time import monotonic
 from types import TracebackType
 from typing import Any
 
@@ -30,10 +32,15 @@ from hogvm.errors import (
     HogVMStepLimitExceededException,
     UncaughtHogVMException,
 )
-from hogvm.handlers.calls import account_builtin_result, builtin_failure, enter_bytecode_stl, op_get_global
+from hogvm.handlers.calls import (
+    after_builtin,
+    builtin_failure,
+    enter_bytecode_stl,
+    op_get_global,
+)
 from hogvm.handlers.closures import close_upvalue, make_closure
 from hogvm.handlers.control import is_error_value
-from hogvm.handlers.stack import charge_container
+from hogvm.handlers.stack import store_property
 from hogvm.loader import Chunk
 from hogvm.memory import VALUE_COST, live_cost
 from hogvm.values import Closure
@@ -78,12 +85,6 @@ def op_n(m: Machine, handler: Any, operand: Any, *values: Any) -> Any:
     return stack.pop()
 
 
-def op_void(m: Machine, handler: Any, operand: Any, *values: Any) -> None:
-    """As op_n, for a handler that pushes nothing (SET_PROPERTY, POP_TRY)."""
-    m.stack.extend(values)
-    handler(m, operand)
-
-
 def call(m: Tier2Machine, handler: Any, operand: Any, height: int, depth: int, *values: Any) -> Any:
     """A call through tier 1's handler (CALL_GLOBAL, CALL_LOCAL) with `values` (arguments, then the
     callee for CALL_LOCAL) at absolute stack index `height`, from call depth `depth`. A Hog callee
@@ -98,21 +99,44 @@ def call(m: Tier2Machine, handler: Any, operand: Any, height: int, depth: int, *
 
 
 
+# (name, argument count) -> (the Callable its closure runs as, its compiled body), for a
+# bytecode-STL function `enter_bytecode_stl` accepted before (arrayReduce, which notes a divergence
+# on every call, and runs under PostHog's model, which swap the functions, always go through it).
+_stl_bodies: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+
 def call_bytecode_stl(m: Tier2Machine, name: str, base: int, depth: int, *args: Any) -> Any:
     """CALL_GLOBAL of a bytecode-STL function (`arrayMap`, ...) with `args` from absolute stack index
     `base`, from call depth `depth`: tier 1's checks, then its compiled body, called directly."""
     argc = len(args)
     m.depth = depth
-    # The arguments sit on the stack during the check, as on tier 1: its height counts them and
-    # a memory measurement made there sees them.
+    # The arguments sit on the stack while the limits are checked, as on tier 1: the height counts
+    # them and a memory measurement made there sees them.
     m.height = base
     stack = m.stack
+    found = _stl_bodies.get((name, argc)) if m.posthog_cells is None else None
+    if found is None:
+        chunk, closure = _with_arguments(stack, args, enter_bytecode_stl, m, name, argc)
+        body = _function(chunk, 0, argc)
+        if m.posthog_cells is None and name != "arrayReduce":
+            _stl_bodies[(name, argc)] = (closure.callable, body)
+        return body(m, base, depth + 1, closure, *args)
+    # what enter_bytecode_stl checks once the function and its arity are known good
+    if depth >= m.max_call_depth:
+        raise HogVMCallDepthExceededException(m.max_call_depth)
+    if m.executed > m.budget:
+        _with_arguments(stack, args, lambda: m.check_limits(base + len(stack)))
+    fn, body = found
+    return body(m, base, depth + 1, Closure(fn, []), *args)
+
+
+def _with_arguments(stack: list[Any], args: tuple[Any, ...], check: Any, *check_args: Any) -> Any:
+    """`check(*check_args)` with `args` pushed on `stack` for its duration."""
     stack.extend(args)
     try:
-        chunk, closure = enter_bytecode_stl(m, name, argc)
+        return check(*check_args)
     finally:
-        del stack[len(stack) - argc:]
-    return _function(chunk, 0, argc)(m, base, depth + 1, closure, *args)
+        del stack[len(stack) - len(args):]
 
 
 def get_global(m: Machine, count: int, *names: Any) -> Any:
@@ -184,9 +208,10 @@ def rebinds(m: Machine) -> bool:
 
 
 HELPERS = {
-    "op2": op2, "op_n": op_n, "op_void": op_void, "call": call, "builtin_result": account_builtin_result,
-    "builtin_failure": builtin_failure, "HogError": HogError, "Exception": Exception,
-    "call_bytecode_stl": call_bytecode_stl, "charge_container": charge_container, "get_global": get_global, "get_global_of": get_global_of, "make_closure": make_closure,
+    "op2": op2, "op_n": op_n, "call": call,
+    "builtin_failure": builtin_failure, "after_builtin": after_builtin,
+    "monotonic": monotonic, "HogError": HogError, "Exception": Exception,
+    "call_bytecode_stl": call_bytecode_stl, "store_property": store_property, "get_global": get_global, "get_global_of": get_global_of, "make_closure": make_closure,
     "close": close, "throw": throw, "drop_handlers": drop_handlers, "depth_exceeded": depth_exceeded,
     "fail": fail, "finish": finish, "rebinds": rebinds, "Throw": Throw, "Closure": Closure, "type": type, "len": len,
     # the types fast paths test for (the namespace has no Python builtins)
