@@ -7,6 +7,8 @@ oracle), so this never skips."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import uuid
@@ -17,7 +19,7 @@ import httpx
 
 from sampler.conditions import in_rollout
 from sampler.pipeline import prepare_tagger
-from tests.api_support import ApiServer, World, module_client, module_server
+from tests.api_support import ROOT, ApiServer, World, module_client, module_server
 from tests.live_support import LIVE, events, hog, tags_by_target, wait_until_tagged
 from tests.oracles.node_vm import NODE_DIR
 
@@ -53,14 +55,19 @@ def node_generation(n: int, *, with_uuid: bool = True, ai_lane: bool = False) ->
     return event
 
 
+def node(*args: str, stdin: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Node in tests/oracles/node, where posthog-node is installed."""
+    found = shutil.which("node")
+    assert found is not None, "node is not on PATH (the suite needs Node.js 20+)"
+    assert (NODE_DIR / "node_modules" / "posthog-node").exists(), f"run `npm ci --prefix {NODE_DIR}`"
+    return subprocess.run([found, *args], input=stdin, capture_output=True, text=True, timeout=60, cwd=NODE_DIR,
+                          env=env)
+
+
 def run_posthog_node(server: ApiServer, token: str, sent: list[dict[str, Any]],
                      **options: Any) -> subprocess.CompletedProcess[str]:
     """The Node script, sending `sent` with posthog-node configured by `options`."""
-    node = shutil.which("node")
-    assert node is not None, "node is not on PATH (the suite needs Node.js 20+)"
-    assert (NODE_DIR / "node_modules" / "posthog-node").exists(), f"run `npm ci --prefix {NODE_DIR}`"
-    return subprocess.run([node, str(SCRIPT), server.base_url, token], input=json.dumps(
-        {"options": options, "events": sent}), capture_output=True, text=True, timeout=60, cwd=NODE_DIR)
+    return node(str(SCRIPT), server.base_url, token, stdin=json.dumps({"options": options, "events": sent}))
 
 
 def capture_with_posthog_node(server: ApiServer, token: str, sent: list[dict[str, Any]],
@@ -159,3 +166,19 @@ def test_plain_json_from_posthog_node_is_stored_and_a_refusal_reaches_it_as_an_e
     assert refused.returncode == 1
     assert "/batch/ answered 403" in refused.stderr and "ingest_key_unknown" in refused.stderr
     assert events(api, event="$ai_generation", distinct_id="node-user-300") == []
+
+
+def test_the_readmes_posthog_node_example_works_as_written(api: httpx.Client, world: World,
+                                                           server: ApiServer) -> None:
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Live tagging:", 1)[1].split("\n## ", 1)[0]
+    [example] = re.findall(r"```js\n(.*?)```", section, flags=re.S)
+    assert "http://127.0.0.1:8000" in example
+    before = api.get(LIVE.format(project=1)).json()["tagged_generations"]
+    done = node("--input-type=module", "-", stdin=example.replace("http://127.0.0.1:8000", server.base_url),
+                env={**os.environ, "POSTHOG_PROJECT_TOKEN": world.tokens[1]})
+    assert done.returncode == 0, done.stderr
+    wait_until_tagged(api, generations=before + 1)
+    [row] = events(api, event="$ai_generation", distinct_id="user-3")
+    assert row["properties"]["$ai_trace_id"] == "trace-3" and row["properties"]["$lib"] == "posthog-node"
+    tags = [tag["$ai_tags"] for tag in tags_by_target(api).get(row["id"], [])]
+    assert tags == ([["refund"]] if in_rollout(row["id"], 50) else [])
