@@ -23,6 +23,7 @@ most 1000 repetitions: a pattern with any of them raises `NotExpressible` for th
 from __future__ import annotations
 
 import functools
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from re import _constants, _parser
 from typing import Any
@@ -70,7 +71,7 @@ class Backref:
     ascii_only: bool
 
 
-class _Writer:
+class _Writer(ABC):
     """Writes one parse tree for one target; subclasses say how each piece is spelled."""
 
     def __init__(self, capture: str) -> None:
@@ -131,11 +132,13 @@ class _Writer:
     def open_group(self, group: int) -> str:
         return "("
 
+    @abstractmethod
     def leaf(self, ranges: sets.Ranges, single: int | None = None) -> None:
-        raise NotImplementedError
+        """One character matcher: the code points `ranges` (`single` when it is one)."""
 
+    @abstractmethod
     def anchor(self, code: Any, flags: int) -> None:
-        raise NotImplementedError
+        """`^`, `$`, `\\A`, `\\Z`, `\\b` or `\\B` under `flags`."""
 
     def other(self, op: Any, value: Any, flags: int) -> None:
         raise NotExpressible(str(op))
