@@ -16,9 +16,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -216,3 +217,39 @@ def module_client(role: str) -> object:
             yield client
 
     return client_fixture
+
+
+def kill_during_burst(server: ApiServer, open_client: Callable[[], httpx.Client],
+                      send: Callable[[httpx.Client, int, int], list], *, senders: int, at_least: int,
+                      timeout: float) -> list:
+    """SIGKILL `server` while `senders` threads keep sending: each thread opens a client and calls
+    `send(client, sender, n)` for n = 1, 2, ..., which answers what that request got acknowledged
+    (nothing when it was refused). The kill comes once `at_least` items are acknowledged; all the
+    acknowledged items are returned."""
+    acknowledged: list = []
+    lock, stop = threading.Lock(), threading.Event()
+
+    def burst(sender: int) -> None:
+        with open_client() as client:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                try:
+                    items = send(client, sender, n)
+                except httpx.HTTPError:
+                    return  # the server is gone
+                with lock:
+                    acknowledged.extend(items)
+
+    threads = [threading.Thread(target=burst, args=(sender,)) for sender in range(senders)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    while len(acknowledged) < at_least and time.monotonic() < deadline:
+        time.sleep(0.01)
+    server.kill()  # SIGKILL, mid-burst
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(acknowledged) >= at_least
+    return acknowledged

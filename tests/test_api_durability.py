@@ -6,15 +6,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import duckdb
 import httpx
 import pytest
 
-from tests.api_support import ROOT, ApiServer, build_world, generations, llm_tagger, running, write_jsonl
+from tests.api_support import (
+    ROOT,
+    ApiServer,
+    build_world,
+    generations,
+    kill_during_burst,
+    llm_tagger,
+    running,
+    write_jsonl,
+)
 
 BASE = "/api/environments/1/taggers/"
 
@@ -22,34 +29,14 @@ BASE = "/api/environments/1/taggers/"
 def test_sigkill_during_a_burst_of_creates_keeps_every_acknowledged_tagger(tmp_path: Path) -> None:
     world = build_world(tmp_path, events_per_project=1)
     server = ApiServer(world.db).start()
-    acknowledged: list[dict] = []
-    lock, stop = threading.Lock(), threading.Event()
 
-    def burst(worker: int) -> None:
-        with server.client(world.keys["rw"], timeout=5) as api:
-            n = 0
-            while not stop.is_set():
-                n += 1
-                try:
-                    response = api.post(BASE, json=llm_tagger(name=f"burst {worker}-{n}",
-                                                              conditions=[{"id": f"c{n}", "rollout_percentage": n % 101}]))
-                except httpx.HTTPError:
-                    return  # the server is gone
-                if response.status_code == 201:
-                    with lock:
-                        acknowledged.append(response.json())
+    def create(api: httpx.Client, sender: int, n: int) -> list[dict]:
+        response = api.post(BASE, json=llm_tagger(name=f"burst {sender}-{n}",
+                                                  conditions=[{"id": f"c{n}", "rollout_percentage": n % 101}]))
+        return [response.json()] if response.status_code == 201 else []
 
-    threads = [threading.Thread(target=burst, args=(w,)) for w in range(8)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + 20
-    while len(acknowledged) < 100 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    server.kill()  # SIGKILL, mid-burst
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert len(acknowledged) >= 100
+    acknowledged = kill_during_burst(server, lambda: server.client(world.keys["rw"], timeout=5), create,
+                                     senders=8, at_least=100, timeout=20)
 
     with ApiServer(world.db) as restarted, restarted.client(world.keys["rw"]) as api:
         stored = api.get(BASE, params={"limit": 100_000}).json()

@@ -4,13 +4,12 @@ and a `while (true) {}` tagger delays neither captures, nor API calls, nor the o
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.api_support import ApiServer, build_world, running
+from tests.api_support import ApiServer, build_world, kill_during_burst, running
 from tests.live_support import LIVE, events, generation, hog, tags_by_target
 
 TAGGERS = "/api/environments/1/taggers/"
@@ -26,32 +25,14 @@ def test_sigkill_during_a_capture_burst_loses_no_acknowledged_event_and_tags_the
     with server.client(world.keys["star"]) as api:
         for body in (SLOW, FAST):
             assert api.post(TAGGERS, json=body).status_code == 201
-    acknowledged: list[str] = []
-    lock, stop = threading.Lock(), threading.Event()
 
-    def burst() -> None:
-        with httpx.Client(base_url=server.base_url, timeout=5) as client:
-            while not stop.is_set():
-                batch = [generation(f"burst question {n}") for n in range(10)]
-                try:
-                    response = client.post("/batch/", json={"api_key": world.tokens[1], "batch": batch})
-                except httpx.HTTPError:
-                    return  # the server is gone
-                if response.status_code == 200:
-                    with lock:
-                        acknowledged.extend(event["uuid"] for event in batch)
+    def capture(client: httpx.Client, sender: int, n: int) -> list[str]:
+        batch = [generation(f"burst question {k}") for k in range(10)]
+        response = client.post("/batch/", json={"api_key": world.tokens[1], "batch": batch})
+        return [event["uuid"] for event in batch] if response.status_code == 200 else []
 
-    threads = [threading.Thread(target=burst) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + 30
-    while len(acknowledged) < 400 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    server.kill()  # SIGKILL, mid-burst
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert len(acknowledged) >= 400
+    acknowledged = kill_during_burst(server, lambda: httpx.Client(base_url=server.base_url, timeout=5), capture,
+                                     senders=6, at_least=400, timeout=30)
 
     with ApiServer(world.db, workers=1, extra=("--live-workers", "2")) as restarted, \
             restarted.client(world.keys["star"]) as api:
